@@ -123,13 +123,28 @@ def _sweep(args: argparse.Namespace) -> int:
         out = args.out or f"results/{profile.name}"
         summary = run_sweep(profile, out, device=args.device, data_dir=args.data_dir,
                             progress=not args.no_progress,
-                            save_representations=args.save_representations or ())
+                            save_representations=args.save_representations or (), pack=args.pack)
     except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError) as exc:
         raise UsageError(str(exc).splitlines()[0] if args.json else str(exc)) from None
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in summary.stages.items())
     print(f"sweep {profile.name}: {summary.networks_computed} networks computed, "
           f"{summary.networks_done_before} already done, {summary.networks_total} in the profile; "
           f"{summary.wall_seconds:.1f} s ({stages}); results in {summary.out}")
+    return 0
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from .store import StoreMismatchError
+    from .sweeps import pack_results
+
+    try:
+        written = pack_results(args.results, args.problems)
+    except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError) as exc:
+        raise UsageError(str(exc)) from None
+    for path in written:
+        print(f"packed {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    if not written:
+        print(f"nothing to pack in {args.results}")
     return 0
 
 
@@ -210,8 +225,15 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--save-representations", type=_int_list, metavar="SEEDS",
                    help="also store the representations of these seeds (.npz)")
     w.add_argument("--no-progress", action="store_true", help="no progress bars")
+    w.add_argument("--pack", action="store_true",
+                   help="pack each problem's chunks into one compact file when it is done")
     w.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     w.set_defaults(func=_sweep)
+
+    k = sub.add_parser("pack", help="pack a results directory's chunks into one compact file per problem")
+    k.add_argument("--results", required=True, help="a results directory written by `ricci-lit sweep`")
+    k.add_argument("--problems", type=_csv, help="only these problems (default: every one with loose chunks)")
+    k.set_defaults(func=_pack)
 
     r = sub.add_parser("report", help="paper 1's analysis of a results directory")
     r.add_argument("--results", required=True, help="a results directory written by `ricci-lit sweep`")

@@ -48,6 +48,7 @@ __all__ = [
     "book_results",
     "resolve_results_root",
     "expected_networks",
+    "pack_results",
 ]
 
 #: P1 §3.2 k grid for the synthetic sets (|test| = 1,000).
@@ -230,6 +231,7 @@ def run_sweep(
     progress: bool = True,
     save_representations: Sequence[int] = (),
     cpu_threads: int | None = 1,
+    pack: bool = False,
 ) -> SweepSummary:
     """Run (or resume) a sweep into the results directory ``out``.
 
@@ -251,6 +253,9 @@ def run_sweep(
     cpu_threads
         torch threads for training on the CPU (1 by default, see :func:`ricci_lit.training.torch_threads`;
         ``None`` leaves torch's setting alone). Ignored on CUDA.
+    pack
+        Pack each problem's network chunks into one compact file as soon as all its networks of
+        this sweep are done (:meth:`ricci_lit.store.ResultsStore.pack`); the numbers are the same.
     """
     from tqdm import tqdm
 
@@ -328,6 +333,8 @@ def run_sweep(
                     stages["write"] += time.perf_counter() - t0
                     computed += 1
                     bar.update(1)
+            if pack:
+                store.pack("network", groups=[problem])
     finally:
         bar.close()
     wall = time.perf_counter() - t_start
@@ -346,6 +353,23 @@ def _save_reps(root: Path, problem: str, arch: str, seed: int, reps) -> None:
     buf = io.BytesIO()
     np.savez_compressed(buf, *reps.all)
     _atomic_write_bytes(folder / f"{_chunk_key(problem, arch, seed)}.npz", buf.getvalue())
+
+
+def pack_results(out: str | Path, problems: Sequence[str] | None = None) -> list[Path]:
+    """Pack the network chunks of a results directory, one compact file per problem.
+
+    The store is opened with the profile and settings its manifest names, so nothing is mixed.
+    Returns the packed files written. See :meth:`ricci_lit.store.ResultsStore.pack`.
+    """
+    import json
+
+    root = Path(out)
+    manifest_path = root / "manifest.json"
+    if not manifest_path.exists():
+        raise FileNotFoundError(f"{root} is not a results directory (no manifest.json)")
+    manifest = json.loads(manifest_path.read_text())
+    store = ResultsStore(root, manifest["profile"], manifest["settings"])
+    return store.pack("network", groups=problems)
 
 
 def load_results(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:

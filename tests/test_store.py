@@ -356,3 +356,112 @@ def test_read_only_directory_is_not_writable(tmp_path):  # pragma: no cover - no
             ResultsStore(d / "res", "quick", dict(SETTINGS))
     finally:
         d.chmod(0o700)
+
+
+# -- packing ------------------------------------------------------------------------------------
+def _fill(store: ResultsStore) -> dict[str, pd.DataFrame]:
+    frames = {}
+    for i, key in enumerate(["A+narrow-shallow+s0", "A+narrow-shallow+s1", "B+wide-deep+s0", "A+wide-deep+s3"]):
+        frames[key] = _frame(3 + i, offset=10 * i)
+        store.write_chunk("network", key, frames[key], {"seed": i, "key": key})
+    store.write_chunk("other", "A+x", _frame(2), {"table": "other"})
+    return frames
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.sort_values(["seed", "ric"]).reset_index(drop=True)
+
+
+def test_pack_keeps_rows_keys_and_provenance(store):
+    frames = _fill(store)
+    before_rows = _sorted(store.read_table("network"))
+    before_prov = list(iter_provenance(store.root, "network"))
+    written = store.pack("network")
+    assert [p.name for p in written] == ["network--A.parquet", "network--B.parquet"]
+    # the loose network chunks are gone, the other table is untouched
+    assert sorted(p.name for p in (store.root / "chunks").iterdir()) == ["other--A+x.parquet"]
+    assert store.chunk_keys("network") == sorted(frames)
+    assert all(store.has_chunk("network", k) for k in frames)
+    pd.testing.assert_frame_equal(_sorted(store.read_table("network")), before_rows)
+    assert list(iter_provenance(store.root, "network")) == before_prov
+    assert store.read_table("other")["seed"].tolist() == [0, 1]
+    assert not _tmp_files(store.root)
+
+
+def test_packed_chunk_is_never_rewritten_and_new_chunks_join_the_pack(store):
+    frames = _fill(store)
+    store.pack("network", groups=["A"])
+    assert store.chunk_keys("network") == sorted(frames)
+    assert (store.root / "chunks" / "network--B+wide-deep+s0.parquet").exists()  # B not asked for
+    with pytest.raises(FileExistsError, match="never rewritten"):
+        store.write_chunk("network", "A+narrow-shallow+s1", _frame(9), {"seed": 99})
+    extra = _frame(2, offset=100)
+    store.write_chunk("network", "A+narrow-shallow+s7", extra, {"seed": 7})
+    packed = store.root / "packed" / "network--A.parquet"
+    first = packed.read_bytes()
+    store.pack("network")
+    assert packed.read_bytes() != first
+    assert store.chunk_keys("network") == sorted([*frames, "A+narrow-shallow+s7"])
+    got = _sorted(store.read_table("network"))
+    want = _sorted(pd.concat([*frames.values(), extra], ignore_index=True))
+    pd.testing.assert_frame_equal(got, want)
+    # nothing loose left: packing again writes nothing
+    assert store.pack("network") == []
+
+
+def test_interrupted_pack_loses_nothing_and_duplicates_nothing(store, monkeypatch):
+    frames = _fill(store)
+    want = _sorted(store.read_table("network"))
+    # the packed file is written, then the process "dies" before the loose chunks are deleted
+    real_unlink = Path.unlink
+
+    def dying_unlink(self, *a, **kw):
+        if self.parent.name == "chunks":
+            raise KeyboardInterrupt("killed while deleting")
+        return real_unlink(self, *a, **kw)
+
+    monkeypatch.setattr(Path, "unlink", dying_unlink)
+    with pytest.raises(KeyboardInterrupt):
+        store.pack("network", groups=["A"])
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    assert (store.root / "packed" / "network--A.parquet").exists()
+    assert (store.root / "chunks" / "network--A+narrow-shallow+s0.parquet").exists()
+    pd.testing.assert_frame_equal(_sorted(store.read_table("network")), want)
+    assert len(list(iter_provenance(store.root, "network"))) == len(frames)
+    # the next pack finishes the job without duplicating rows
+    store.pack("network")
+    pd.testing.assert_frame_equal(_sorted(store.read_table("network")), want)
+
+
+def test_pack_failure_while_writing_leaves_loose_chunks(store, monkeypatch):
+    import pyarrow.parquet as pq
+
+    frames = _fill(store)
+    monkeypatch.setattr(pq, "write_table", _half_writer(pq.write_table))
+    with pytest.raises(OSError):
+        store.pack("network")
+    assert not (store.root / "packed" / "network--A.parquet").exists()
+    assert store.chunk_keys("network") == sorted(frames)
+    assert not _tmp_files(store.root)
+
+
+def test_packed_store_refuses_other_settings_and_reserved_columns(store):
+    _fill(store)
+    store.pack("network")
+    for p in (store.root / "chunks").iterdir():
+        p.unlink()
+    for p in (store.root / "checkpoints").iterdir():
+        p.unlink()
+    with pytest.raises(StoreMismatchError, match="settings differ in epochs"):
+        ResultsStore(store.root, "quick", {**SETTINGS, "epochs": 3})
+    with pytest.raises(ValueError, match="reserved"):
+        store.write_chunk("network", "Z+x", _frame().assign(_chunk="x"), {})
+
+
+def test_pack_is_smaller_than_loose_chunks(store):
+    for s in range(40):
+        store.write_chunk("network", f"A+narrow-shallow+s{s}", _frame(30, offset=s), {"seed": s, "git": "x" * 200})
+    loose = sum(p.stat().st_size for p in (store.root / "chunks").iterdir())
+    store.pack("network")
+    packed = (store.root / "packed" / "network--A.parquet").stat().st_size
+    assert packed < loose / 5

@@ -174,6 +174,30 @@ def test_extending_a_sweep_equals_running_it_at_once(tiny, ref6, tmp_path):
     _assert_same_results(copy, ref6, loss_rtol=1e-6)
 
 
+def test_packed_store_equals_loose_and_resumes(tiny, ref6, tmp_path, capsys):
+    """``ricci-lit pack`` and ``sweep --pack`` change the files, not the numbers: a packed store
+    reads back row for row, a resumed sweep over it computes nothing, and extending it packs the
+    new networks in."""
+    _, out, _ = tiny
+    copy = tmp_path / "res"
+    shutil.copytree(out, copy)
+    assert main(["pack", "--results", str(copy)]) == 0
+    assert "packed" in capsys.readouterr().out
+    assert not list((copy / "chunks").glob("*.parquet"))
+    assert [p.name for p in (copy / "packed").iterdir()] == ["network--A.parquet"]
+    _assert_same_results(copy, out)
+    before = _snapshot(copy)
+    summary = run_sweep(tiny_profile(), copy, device="cpu", progress=False)
+    assert summary.networks_computed == 0 and _snapshot(copy) == before
+    assert main(["pack", "--results", str(copy)]) == 0
+    assert "nothing to pack" in capsys.readouterr().out
+    assert main(["sweep", *SWEEP6, "--out", str(copy), "--pack"]) == 0
+    assert not list((copy / "chunks").glob("*.parquet"))
+    _assert_same_results(copy, ref6, loss_rtol=1e-6)
+    assert main(["pack", "--results", str(tmp_path / "nowhere")]) == 2
+    assert "no manifest.json" in capsys.readouterr().err
+
+
 def test_save_representations(tmp_path, capsys):
     from ricci_lit.datasets import load_problem
 
