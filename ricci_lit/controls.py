@@ -70,7 +70,7 @@ from .flow import (
     select_representations,
     validate_representations,
 )
-from .geodesics import hop_distance_totals
+from .geodesics import hop_distance_matrix, hop_distance_totals
 from .graphs import MODES, KnnGraph, knn_graphs, validate_k
 
 __all__ = [
@@ -246,11 +246,13 @@ def _network_rows(seq: list[np.ndarray], k: int, curvatures: tuple[str, ...], mo
     connected = [bool(t.connected) for t in totals]
     collapsed = [bool(g.collapsed) for g in graphs]
     offset = 0 if layers == "all" else 1
+    distances = [None] + [hop_distance_matrix(g) for g in graphs[1:]]  # shared by every curvature
     net_rows, layer_rows, point_frames = [], [], []
     for c in curvatures:
-        ric = [float(edge_curvature(g, c).sum()) for g in graphs]
+        curv = [edge_curvature(g, c) for g in graphs]
+        ric = [float(e.sum()) for e in curv]
         rho, reason, eta = coefficient_from_totals(ric, g_tot)
-        loc = local_and_layer_coefficients(graphs, c)
+        loc = local_and_layer_coefficients(graphs, c, edge_curvatures=curv, distances=distances)
         mean, median, std, frac, n_def = _nan_summary(loc.rho)
         lr = loc.layer_rho
         finite_lr = np.isfinite(lr)

@@ -365,24 +365,37 @@ def _graph_row(layer: int, graph: KnnGraph, curvature: str) -> dict:
 
 
 def local_and_layer_coefficients(
-    graphs: Sequence[KnnGraph], curvature: str = "forman"
+    graphs: Sequence[KnnGraph],
+    curvature: str = "forman",
+    *,
+    edge_curvatures: Sequence[np.ndarray] | None = None,
+    distances: Sequence[np.ndarray] | None = None,
 ) -> LocalCoefficients:
     """Local ``ρ(x)`` and layer ``ρ_l`` coefficients of paper 2 from the graphs ``G_0 … G_M``.
 
     ``O_l(x)`` is the mean curvature of the edges at ``x`` in ``G_l``;
     ``η_l(x) = mean_{y ∈ N_l(x)} γ_{l+1}(x, y) − 1`` (``γ_l(x, y) = 1`` for a neighbour), with
     ``N_l(x)`` the neighbours of ``x`` in the undirected simple graph ``G_l``.
+
+    ``edge_curvatures`` (``edge_curvature(G_l, curvature)`` for ``l = 0 … M``) and ``distances``
+    (``hop_distance_matrix(G_l)`` for ``l = 0 … M``; entry 0 is not used and may be ``None``)
+    may be passed when the caller already has them (several curvatures on the same graphs);
+    they are then not recomputed.
     """
     if len(graphs) < 2:
         raise ValueError("need at least two graphs for local coefficients")
     M = len(graphs) - 1
+    for name, given in (("edge_curvatures", edge_curvatures), ("distances", distances)):
+        if given is not None and len(given) != len(graphs):
+            raise ValueError(f"{name} must have one entry per graph ({len(graphs)}), got {len(given)}")
     n = graphs[0].n
     O = np.empty((M, n))
     H = np.empty((M, n))
     for l in range(M):
         g0, g1 = graphs[l], graphs[l + 1]
-        O[l] = node_curvature(g0, edge_curvature(g0, curvature), "mean")
-        dist = hop_distance_matrix(g1)
+        curv = edge_curvature(g0, curvature) if edge_curvatures is None else edge_curvatures[l]
+        O[l] = node_curvature(g0, curv, "mean")
+        dist = hop_distance_matrix(g1) if distances is None else distances[l + 1]
         A = g0.adjacency
         rows = np.repeat(np.arange(n), np.diff(A.indptr))
         d = dist[rows, A.indices].astype(np.float64)

@@ -433,6 +433,27 @@ def test_local_and_layer_coefficients_direct_call(layered_reps):
         local_and_layer_coefficients(graphs[:1])
 
 
+def test_local_coefficients_reuse_given_curvatures_and_distances(layered_reps):
+    """Passing the edge curvatures and distance matrices gives the same numbers; passing
+    *different* ones changes them (so they are really used), and wrong lengths are refused."""
+    from ricci_lit.curvature import edge_curvature
+    from ricci_lit.geodesics import hop_distance_matrix
+
+    graphs = [knn_graph(X, 5) for X in layered_reps]
+    curv = [edge_curvature(g, "augmented-forman") for g in graphs]
+    dist = [None] + [hop_distance_matrix(g) for g in graphs[1:]]
+    a = local_and_layer_coefficients(graphs, "augmented-forman")
+    b = local_and_layer_coefficients(graphs, "augmented-forman", edge_curvatures=curv, distances=dist)
+    np.testing.assert_array_equal(a.rho, b.rho)
+    np.testing.assert_array_equal(a.layer_rho, b.layer_rho)
+    c = local_and_layer_coefficients(graphs, "augmented-forman", edge_curvatures=[-x for x in curv])
+    np.testing.assert_allclose(c.layer_rho[np.isfinite(a.layer_rho)], -a.layer_rho[np.isfinite(a.layer_rho)])
+    with pytest.raises(ValueError, match="one entry per graph"):
+        local_and_layer_coefficients(graphs, edge_curvatures=curv[:-1])
+    with pytest.raises(ValueError, match="one entry per graph"):
+        local_and_layer_coefficients(graphs, distances=dist[1:])
+
+
 # --------------------------------------------------------------------------- select_representations
 
 
