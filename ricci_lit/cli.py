@@ -18,6 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .controls import DEFAULT_CURVATURES
 from .curvature import CURVATURES
 from .graphs import MODES
 
@@ -148,6 +149,36 @@ def _pack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _k_or_best(text: str) -> int | str:
+    if text == "best":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'best' or a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 'best' or a positive integer, got {text!r}")
+    return value
+
+
+def _coefficients(args: argparse.Namespace) -> int:
+    from .coefficient_sweeps import run_coefficient_sweep
+    from .store import StoreMismatchError
+
+    try:
+        summary = run_coefficient_sweep(
+            args.results, args.out, problems=args.problems, architectures=args.architectures,
+            seeds=args.seeds, states=args.states, k=args.k, modes=args.modes, curvatures=args.curvatures,
+            data_dir=args.data_dir, progress=not args.no_progress)
+    except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError) as exc:
+        raise UsageError(str(exc)) from None
+    for line in summary.skipped:
+        print(f"skipped {line}")
+    print(f"coefficients: {summary.units_computed} networks computed, {summary.units_done_before} already done, "
+          f"{summary.units_total} selected; {summary.wall_seconds:.1f} s; results in {summary.out}")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from .analysis import report
     from .datasets import WELL_TRAINED_THRESHOLD
@@ -234,6 +265,21 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--results", required=True, help="a results directory written by `ricci-lit sweep`")
     k.add_argument("--problems", type=_csv, help="only these problems (default: every one with loose chunks)")
     k.set_defaults(func=_pack)
+
+    f = sub.add_parser("coefficients",
+                       help="paper 2's local/layer coefficients of a store's networks, trained and untrained")
+    f.add_argument("--results", required=True, help="the source results directory (with its checkpoints)")
+    f.add_argument("--out", required=True, help="the coefficients' results directory")
+    f.add_argument("--problems", type=_csv, help="only these problems")
+    f.add_argument("--architectures", type=_csv, help="only these architectures")
+    f.add_argument("--seeds", type=_positive_int, default=12, help="first N seeds of each configuration (12)")
+    f.add_argument("--states", type=_csv, default=["trained", "untrained"], help="trained,untrained")
+    f.add_argument("--k", type=_k_or_best, default="best", help="'best' (paper 1's rule) or an integer")
+    f.add_argument("--modes", type=_csv, default=["union", "r-compat"], help="graph modes (union,r-compat)")
+    f.add_argument("--curvatures", type=_csv, default=list(DEFAULT_CURVATURES), help="curvature notions")
+    f.add_argument("--data-dir", help="directory holding the MNIST / Fashion-MNIST IDX files")
+    f.add_argument("--no-progress", action="store_true", help="no progress bar")
+    f.set_defaults(func=_coefficients)
 
     r = sub.add_parser("report", help="paper 1's analysis of a results directory")
     r.add_argument("--results", required=True, help="a results directory written by `ricci-lit sweep`")

@@ -1,0 +1,360 @@
+"""Paper 2's coefficients for the networks of a ``paper`` results store, trained and untrained.
+
+:mod:`ricci_lit.sweeps` records, for every network of paper 1's experiment, the per-layer totals
+that paper 1's *global* coefficient needs. Paper 2 (Hehl, von Renesse & Weber 2025; paper-notes
+§1 and §4 items 7–8) asks more of the same networks:
+
+* the **local** coefficient ``ρ(x)`` of every test point and the **layer** coefficient ``ρ_l`` of
+  every transition (P2 §3.2, §4.4; :func:`ricci_lit.flow.local_and_layer_coefficients`);
+* several **curvature notions** on the same graphs (Forman, augmented Forman, approximate
+  Ollivier; :data:`ricci_lit.controls.DEFAULT_CURVATURES`);
+* the **untrained control**: the same coefficients for each network at its initialisation
+  (P2 §A.1.1), which :class:`ricci_lit.models.MLPEnsemble` rebuilds exactly from the seed;
+* the **graph mode**: paper 1's published R code builds its kNN graphs differently from the
+  symmetrised union (``"r-compat"``, :mod:`ricci_lit.graphs`), and the headline numbers should not
+  depend on that choice.
+
+:func:`run_coefficient_sweep` computes all of this for the networks a source store already holds:
+it reloads each trained ensemble from the source's checkpoint, evaluates the test set, and runs
+:func:`ricci_lit.controls.network_coefficients` with ``layers="all"`` (input to output, P2's
+convention) once per graph mode, for every curvature. Each network is evaluated at the ``k`` of
+its configuration chosen by paper 1's rule on the source store (the most negative aggregated
+coefficient, :func:`ricci_lit.analysis.best_k`), or at one fixed ``k`` (P2 uses 50).
+
+Output: one results store (:mod:`ricci_lit.store`) with one chunk per (network, state) in table
+``coefficients``: one row per (curvature, mode, transition) holding the layer coefficient and
+the per-layer totals, with the network-level values (global ``ρ`` over all representations,
+``rho_hidden`` over the hidden layers only as in paper 1's Eq. 8, the local summary, accuracy)
+repeated on each row. :func:`load_coefficients` splits it back into a network table and a layer
+table. Like a sweep, a run killed at any moment resumes where it stopped, refuses to mix other
+settings, and packs each finished problem into one compact file.
+"""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .controls import DEFAULT_CURVATURES, network_coefficients
+from .flow import pearson
+from .graphs import MODES
+from .provenance import provenance
+from .store import ResultsStore, read_table
+
+__all__ = [
+    "STATES",
+    "CoefficientSweepSummary",
+    "coefficient_ks",
+    "run_coefficient_sweep",
+    "load_coefficients",
+    "hidden_coefficient",
+]
+
+STATES: tuple[str, ...] = ("trained", "untrained")
+"""A network after training (from the source checkpoint) and at its initialisation."""
+
+_NET_KEYS = ["problem", "architecture", "seed", "state", "curvature", "mode"]
+_NETWORK_LEVEL = ["k", "layers", "n_points", "n_representations", "rho", "rho_reason", "rho_hidden",
+                  "connected", "n_disconnected", "n_collapsed", "local_mean", "local_median", "local_std",
+                  "local_fraction_negative", "local_n_defined", "local_n_nan", "local_n_unreachable",
+                  "local_n_constant", "layer_mean", "layer_min", "layer_argmin", "test_accuracy",
+                  "source_test_accuracy", "seconds"]
+_LAYER_LEVEL = ["transition", "representation", "layer_rho", "n_defined", "node_curvature_mean",
+                "expansion_mean", "ric", "eta"]
+
+
+@dataclass
+class CoefficientSweepSummary:
+    """What a call of :func:`run_coefficient_sweep` did."""
+
+    out: Path
+    units_total: int
+    units_done_before: int
+    units_computed: int
+    wall_seconds: float
+    ks: pd.DataFrame
+    skipped: list[str] = field(default_factory=list)
+
+
+def hidden_coefficient(ric: Sequence[float], eta: Sequence[float], n_hidden: int) -> tuple[float, str | None]:
+    """Paper 1's global coefficient (Eq. 8, hidden layers only) from the all-layer series.
+
+    With representations ``X^0`` (input), ``X^1 … X^L`` (hidden, ``L = n_hidden``) and
+    ``X^{L+1}`` (output), the all-layer series has transitions ``t = 0 … L``; ``ric[t] = Ric(X^t)``
+    and ``eta[t] = g(X^{t+1}) − g(X^t)``. Paper 1 correlates ``Ric_l`` with ``η_l`` for the hidden
+    transitions ``l = 1 … L−1`` only, which this selects. Returns ``(ρ, reason)`` as
+    :func:`ricci_lit.flow.coefficient_from_totals` (``NaN`` and a reason when undefined).
+    """
+    ric = np.asarray(ric, dtype=np.float64)
+    eta = np.asarray(eta, dtype=np.float64)
+    if ric.shape != eta.shape or ric.size != n_hidden + 1:
+        raise ValueError(f"expected {n_hidden + 1} transitions for {n_hidden} hidden layers, "
+                         f"got ric {ric.shape} and eta {eta.shape}")
+    if n_hidden < 3:
+        raise ValueError(f"paper 1's coefficient needs at least 3 hidden layers, got {n_hidden}")
+    x, y = ric[1:n_hidden], eta[1:n_hidden]
+    if not np.isfinite(y).all():
+        bad = [int(t) for t in np.nonzero(~np.isfinite(y))[0] + 1]
+        return math.nan, f"graph disconnected around hidden transition(s) {bad}"
+    r = pearson(x, y)
+    if math.isnan(r):
+        return math.nan, "undefined correlation: Ric_l or eta_l is constant"
+    return float(r), None
+
+
+def coefficient_ks(source: str | Path, k: int | str = "best", *, layers: str = "hidden",
+                   thresholds: dict[str, float] | None = None) -> pd.DataFrame:
+    """The ``k`` at which each configuration of ``source`` is evaluated.
+
+    ``k="best"``: paper 1's rule on the source store (P1 §3.2; :func:`ricci_lit.analysis.report`):
+    the ``k`` with the most negative aggregated coefficient over the well-trained networks of
+    each (problem, architecture) (``thresholds``: paper 1's, :data:`ricci_lit.datasets.WELL_TRAINED_THRESHOLD`,
+    unless given); a configuration with no defined coefficient gets ``None``. An integer: that ``k`` everywhere. Columns ``problem, architecture, k, aggregated``.
+    """
+    from .analysis import report
+    from .datasets import WELL_TRAINED_THRESHOLD
+    from .sweeps import load_results
+
+    nets, geo, _ = load_results(source)
+    if nets.empty:
+        raise ValueError(f"{source} holds no networks yet: run `ricci-lit sweep` first")
+    configs = nets[["problem", "architecture"]].drop_duplicates().sort_values(["problem", "architecture"])
+    if isinstance(k, str):
+        if k != "best":
+            raise ValueError(f"k must be 'best' or a positive integer, got {k!r}")
+        best = report(nets, geo, WELL_TRAINED_THRESHOLD if thresholds is None else thresholds, layers=layers).best
+        out = configs.merge(best.rename(columns={"best_k": "k"}), on=["problem", "architecture"], how="left")
+        return out[["problem", "architecture", "k", "aggregated"]].reset_index(drop=True)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be 'best' or a positive integer, got {k!r}")
+    return configs.assign(k=int(k), aggregated=None).reset_index(drop=True)
+
+
+def _key(problem: str, arch: str, seed: int, state: str) -> str:
+    return f"{problem}+{arch}+s{seed}+{state}"
+
+
+def _network_frame(reps, k: int, curvatures: Sequence[str], modes: Sequence[str]) -> pd.DataFrame:
+    """One tidy frame (rows: curvature × mode × transition) for one network's representations."""
+    frames = []
+    for mode in modes:
+        tab = network_coefficients([reps], k, curvatures=curvatures, layers="all", mode=mode)
+        nets = tab.networks.drop(columns=["network", "seed"])
+        rho_hidden, reason_hidden = [], []
+        for c in nets["curvature"]:
+            lay = tab.layers[tab.layers["curvature"] == c].sort_values("transition")
+            r, why = hidden_coefficient(lay["ric"], lay["eta"], reps.n_hidden)
+            rho_hidden.append(r)
+            reason_hidden.append(why)
+        nets["rho_hidden"] = rho_hidden
+        nets["rho_hidden_reason"] = reason_hidden
+        lay = tab.layers.drop(columns=["network", "seed", "k", "layers"])
+        frames.append(lay.merge(nets, on=["curvature", "mode"], how="left"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_coefficient_sweep(
+    source: str | Path,
+    out: str | Path,
+    *,
+    problems: Sequence[str] | None = None,
+    architectures: Sequence[str] | None = None,
+    seeds: int | Sequence[int] = 12,
+    states: Sequence[str] = STATES,
+    k: int | str = "best",
+    modes: Sequence[str] = ("union", "r-compat"),
+    curvatures: Sequence[str] = DEFAULT_CURVATURES,
+    data_dir: str | None = None,
+    pack: bool = True,
+    progress: bool = True,
+) -> CoefficientSweepSummary:
+    """Compute (or resume) paper 2's coefficients for networks of a ``paper``-style store.
+
+    Parameters
+    ----------
+    source
+        A results directory written by ``ricci-lit sweep`` whose checkpoints are present (they
+        are not committed: re-run the sweep, which is deterministic, to recreate them).
+    out
+        The coefficients' results directory (its own manifest; refused if it holds other
+        settings).
+    problems, architectures
+        Configurations to evaluate (default: every configuration of the source whose networks
+        are all present; an explicitly named one that is incomplete is an error).
+    seeds
+        The first ``seeds`` seeds of each configuration, or an explicit list. Part of the
+        selection, not the settings: a later run with more seeds extends the store.
+    states
+        ``"trained"`` and/or ``"untrained"`` (:data:`STATES`).
+    k
+        ``"best"`` (paper 1's rule per configuration on the source store) or one integer.
+    modes
+        kNN graph modes (``"union"``, ``"r-compat"``).
+    curvatures
+        Curvature notions (exact ``"ollivier"`` costs about a minute per graph at n = 1,000).
+    data_dir
+        Where the MNIST / Fashion-MNIST files are (the loader's search order otherwise).
+    pack
+        Pack each problem into one file when all its networks of this call are done.
+    progress
+        A tqdm bar over networks.
+
+    Returns
+    -------
+    CoefficientSweepSummary
+    """
+    from tqdm import tqdm
+
+    from .controls import _check_curvatures
+    from .models import MLPEnsemble, representations
+    from .sweeps import PROFILES, _chunk_key, _load_data, load_results
+
+    source = Path(source)
+    man_path = source / "manifest.json"
+    if not man_path.exists():
+        raise FileNotFoundError(f"{source} is not a results directory (no manifest.json); run `ricci-lit sweep` first")
+    src_manifest = json.loads(man_path.read_text())
+    curvatures = _check_curvatures(curvatures)
+    bad = [m for m in modes if m not in MODES]
+    if bad or not modes:
+        raise ValueError(f"modes must be a non-empty subset of {MODES}, got {list(modes)}")
+    bad = [s for s in states if s not in STATES]
+    if bad or not states:
+        raise ValueError(f"states must be a non-empty subset of {STATES}, got {list(states)}")
+    seed_list = list(range(seeds)) if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool) \
+        else [int(s) for s in seeds]
+    if not seed_list or min(seed_list) < 0:
+        raise ValueError(f"seeds must be a positive count or a list of seeds, got {seeds!r}")
+
+    nets, _, _ = load_results(source)
+    # the source's own settings (test set size, pixel scale, data seed...) decide the test set
+    src_settings = {key: (tuple(v) if key in ("k_synthetic", "k_real") else v)
+                    for key, v in src_manifest["settings"].items() if key != "name"}
+    profile = replace(PROFILES[src_manifest["profile"]], **src_settings)
+    have = set(zip(nets["problem"], nets["architecture"], nets["seed"].astype(int))) if len(nets) else set()
+    configs = sorted({(p, a) for p, a, _ in have})
+    wanted_p = list(problems) if problems is not None else sorted({p for p, _ in configs})
+    present_a = {a for _, a in configs}
+    wanted_a = list(architectures) if architectures is not None else \
+        [a for a in profile.architectures if a in present_a] + sorted(present_a - set(profile.architectures))
+    units, skipped = [], []
+    for p in wanted_p:
+        for a in wanted_a:
+            complete = all((p, a, s) in have for s in seed_list)
+            if not complete:
+                if problems is not None and architectures is not None:
+                    raise ValueError(f"{source} does not hold all of seeds {seed_list[0]}…{seed_list[-1]} of "
+                                     f"{p} {a}: run `ricci-lit sweep` for it first")
+                skipped.append(f"{p} {a}: not all networks are in {source}")
+                continue
+            units.append((p, a))
+    if not units:
+        raise ValueError(f"{source} holds no complete configuration (seeds {seed_list[0]}…{seed_list[-1]}) of "
+                         f"{', '.join(wanted_p) or 'any problem'}")
+
+    ks = coefficient_ks(source, k)
+    ks = ks[[(p, a) in set(units) for p, a in zip(ks["problem"], ks["architecture"])]].reset_index(drop=True)
+    k_of = {(p, a): v for p, a, v in zip(ks["problem"], ks["architecture"], ks["k"])}
+    settings_out = {"source_profile": src_manifest["profile"], "source_settings_hash": src_manifest["settings_hash"],
+                    "k": k, "modes": list(modes), "curvatures": list(curvatures), "layers": "all"}
+    store = ResultsStore(Path(out), "coefficients", settings_out)
+    todo_units = []
+    for p, a in units:
+        if k_of.get((p, a)) is None or (isinstance(k_of[(p, a)], float) and math.isnan(k_of[(p, a)])):
+            skipped.append(f"{p} {a}: no defined aggregated coefficient at any k, so no best k")
+            continue
+        todo_units.append((p, a))
+    keys = [(p, a, s, st) for p, a in todo_units for s in seed_list for st in states]
+    done_before = sum(store.has_chunk("coefficients", _key(*u)) for u in keys)
+    computed = 0
+    t_start = time.perf_counter()
+    bar = tqdm(total=len(keys), initial=done_before, desc="coefficients", unit="net", disable=not progress,
+               dynamic_ncols=True)
+    acc_of = {(p, a, int(s)): float(t) for p, a, s, t in
+              zip(nets["problem"], nets["architecture"], nets["seed"], nets["test_accuracy"])}
+    try:
+        for problem in sorted({p for p, _ in todo_units}):
+            archs = [a for p, a in todo_units if p == problem]
+            pending = [(a, s, st) for a in archs for s in seed_list for st in states
+                       if not store.has_chunk("coefficients", _key(problem, a, s, st))]
+            if pending:
+                ds, x_train, _ = _load_data(profile, problem, data_dir)
+                x_test = np.asarray(ds.x_test, np.float32)
+                y_test = np.asarray(ds.y_test, np.float32)
+            for arch in archs:
+                todo = [(s, st) for a, s, st in pending if a == arch]
+                if not todo:
+                    continue
+                kk = int(k_of[(problem, arch)])
+                ckpt = ResultsStore(source, src_manifest["profile"], src_manifest["settings"]).load_checkpoint(
+                    f"{problem}+{arch}")
+                if ckpt is None:
+                    raise FileNotFoundError(
+                        f"{source}/checkpoints/{problem}+{arch}.pt is missing: checkpoints are not committed; "
+                        f"re-create them with `ricci-lit sweep --profile {src_manifest['profile']} --out {source} "
+                        f"--problems {problem} --architectures {arch}` after moving its network results aside, "
+                        "or evaluate other configurations")
+                trained = MLPEnsemble.from_state(ckpt["ensemble"])
+                index = {int(s): i for i, s in enumerate(trained.seeds)}
+                for seed, state in todo:
+                    t0 = time.perf_counter()
+                    if state == "trained":
+                        ens = trained.subset([index[seed]])
+                    else:
+                        ens = MLPEnsemble(arch, x_train.shape[1], [seed], init="glorot", device="cpu")
+                    reps = representations(ens, x_test)[0]
+                    pred = (reps.output[:, 0] > 0.5).astype(np.float32)
+                    frame = _network_frame(reps, kk, curvatures, modes)
+                    frame.insert(0, "state", state)
+                    frame.insert(0, "seed", int(seed))
+                    frame.insert(0, "architecture", arch)
+                    frame.insert(0, "problem", problem)
+                    frame["n_hidden"] = int(reps.n_hidden)
+                    frame["test_accuracy"] = float((pred == y_test).mean())
+                    frame["source_test_accuracy"] = acc_of[(problem, arch, int(seed))]
+                    seconds = time.perf_counter() - t0
+                    frame["seconds"] = seconds
+                    prov = provenance(table="coefficients", source=str(source),
+                                      source_chunk=_chunk_key(problem, arch, seed), settings=settings_out,
+                                      problem=problem, architecture=arch, seed=int(seed), state=state, k=kk,
+                                      seconds=seconds)
+                    store.write_chunk("coefficients", _key(problem, arch, seed, state), frame, prov)
+                    computed += 1
+                    bar.update(1)
+            if pack:
+                store.pack("coefficients", groups=[problem])
+    finally:
+        bar.close()
+    return CoefficientSweepSummary(out=store.root, units_total=len(keys), units_done_before=done_before,
+                                   units_computed=computed, wall_seconds=time.perf_counter() - t_start,
+                                   ks=ks, skipped=skipped)
+
+
+def load_coefficients(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """``(networks, layers, manifest)`` of a coefficients store.
+
+    ``networks``: one row per (problem, architecture, seed, state, curvature, mode) with the
+    global ``rho`` (all representations), ``rho_hidden`` (paper 1's hidden layers), the local
+    summary and the accuracies. ``layers``: one row per transition as well, with ``layer_rho``,
+    ``ric`` and ``eta``.
+    """
+    root = Path(out)
+    man_path = root / "manifest.json"
+    if not man_path.exists():
+        raise FileNotFoundError(f"{root} is not a results directory (no manifest.json); "
+                                "run `ricci-lit coefficients` first")
+    manifest = json.loads(man_path.read_text())
+    layers = read_table(root, "coefficients")
+    if layers.empty:
+        return pd.DataFrame(), layers, manifest
+    layers = layers.sort_values(_NET_KEYS + ["transition"], kind="stable").reset_index(drop=True)
+    cols = _NET_KEYS + ["n_hidden"] + [c for c in _NETWORK_LEVEL + ["rho_hidden_reason"] if c in layers.columns]
+    networks = layers[cols].drop_duplicates(subset=_NET_KEYS).reset_index(drop=True)
+    keep = _NET_KEYS + ["k", "n_hidden"] + _LAYER_LEVEL
+    return networks, layers[[c for c in keep if c in layers.columns]], manifest
