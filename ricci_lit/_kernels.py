@@ -60,11 +60,19 @@ if HAVE_NUMBA:
         visited = np.zeros((n, bw), dtype=np.uint64)
         frontier = np.zeros((n, bw), dtype=np.uint64)
         nxt = np.zeros((n, bw), dtype=np.uint64)
+        # seen[v]: sources that have reached v; a vertex reached by every source of the block
+        # gains nothing more and is skipped, and so is a neighbour whose frontier row is empty
+        seen = np.zeros(n, dtype=np.int64)
+        active = np.zeros(n, dtype=np.bool_)
+        nxt_active = np.zeros(n, dtype=np.bool_)
+        n_src = s1 - s0
         for s in range(s0, s1):
             loc = s - s0
             bit = np.uint64(1) << np.uint64(loc % 64)
             visited[s, loc // 64] |= bit
             frontier[s, loc // 64] |= bit
+            seen[s] += 1
+            active[s] = True
         counts = np.zeros(n, dtype=np.int64)
         total = 0
         reached = 0
@@ -76,8 +84,15 @@ if HAVE_NUMBA:
                 row = nxt[v]
                 for w in range(bw):
                     row[w] = np.uint64(0)
+                nxt_active[v] = False
+                counts[v] = 0
+                if seen[v] == n_src:
+                    continue
                 for p in range(indptr[v], indptr[v + 1]):
-                    fu = frontier[indices[p]]
+                    u = indices[p]
+                    if not active[u]:
+                        continue
+                    fu = frontier[u]
                     for w in range(bw):
                         row[w] |= fu[w]
                 c = 0
@@ -96,6 +111,8 @@ if HAVE_NUMBA:
                                 dist[v, s0 + base + b] = level
                                 x ^= low
                 counts[v] = c
+                seen[v] += c
+                nxt_active[v] = c > 0
             cnt = 0
             for v in range(n):
                 cnt += counts[v]
@@ -105,6 +122,7 @@ if HAVE_NUMBA:
             reached += cnt
             diameter = level
             frontier, nxt = nxt, frontier
+            active, nxt_active = nxt_active, active
         return total, reached, diameter
 
     @_nb.njit(cache=True, inline="always")

@@ -318,15 +318,19 @@ def _graph_from_table(table: NeighbourTable, k: int, mode: str) -> KnnGraph:
     counts = np.diff(table.indptr)
     src = np.repeat(np.arange(n, dtype=np.int64), counts)[mask]
     dst = table.indices[mask]
-    directed = sp.csr_matrix((np.ones(src.size, dtype=np.int8), (src, dst)), shape=(n, n))
-    adjacency = ((directed + directed.T) > 0).astype(np.int8).tocsr()
-    adjacency.sort_indices()
-    simple_degree = np.diff(adjacency.indptr).astype(np.int64)
+    # the undirected simple graph A ∨ Aᵀ: every directed edge in both directions, as one sorted
+    # set of keys i·n + j, which is CSR order (row-major, sorted indices) with no duplicates
+    keys = np.unique(np.concatenate([src * n + dst, dst * n + src]))
+    rows = keys // n
+    cols = keys - rows * n
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    adjacency = sp.csr_matrix((np.ones(cols.size, dtype=np.int8), cols, indptr), shape=(n, n))
+    adjacency.has_sorted_indices = True
+    simple_degree = np.diff(indptr)
     if mode == "union":
-        upper = sp.triu(adjacency, k=1).tocoo()
-        edges = np.column_stack([upper.row, upper.col]).astype(np.int64)
-        order = np.lexsort((edges[:, 1], edges[:, 0]))
-        edges = edges[order]
+        upper = rows < cols  # each undirected edge once, (i, j) with i < j, lexicographic
+        edges = np.column_stack([rows[upper], cols[upper]])
         degree = simple_degree
     else:
         edges = np.column_stack([src, dst]).astype(np.int64)
