@@ -103,12 +103,15 @@ settings
 #
 # ## The results this book renders
 #
-# `ricci_lit.sweeps.book_results` decides: when the results directory holds the **complete**
-# `paper` profile (every one of the design's networks), the book renders it whatever profile the
-# chapter was asked for; otherwise it runs (or resumes, or simply reloads) the requested profile's
-# sweep, which for `quick` takes a few minutes on a laptop the first time and is reused afterwards.
-# A sweep is resumable: each network's rows are written atomically as one chunk, with the settings
-# and provenance in the store's manifest.
+# `ricci_lit.sweeps.book_results` decides. The committed `paper` store (`results/paper`) is
+# rendered whenever it holds at least one **complete** problem (all 6 architectures × 36 seeds),
+# whatever profile the chapter was asked for: the whole profile once all 1,512 networks are there,
+# and until then exactly its complete problems. A problem still being computed is left out, not
+# shown half done, and the sentence below names what is missing. Only when no problem is complete
+# does the chapter run (or resume, or simply reload) the requested profile's sweep, which for
+# `quick` takes a few minutes on a laptop the first time. A sweep is resumable: each network's rows
+# are written atomically as one chunk, with the settings and provenance in the store's manifest,
+# and `ricci-lit pack` merges a finished problem's chunks into one compact file.
 
 # %%
 results = book_results(profile, root=results_root)

@@ -48,8 +48,10 @@ print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r
 # %% [markdown]
 # ## The results rendered
 #
-# As in {doc}`ch06_experiment`, `ricci_lit.sweeps.book_results` supplies the results: the complete
-# paper-scale store when there is one, else the requested profile.
+# As in {doc}`ch06_experiment`, `ricci_lit.sweeps.book_results` supplies the results: the
+# problems complete in the paper-scale store when there are any, else the requested profile. A
+# verdict that needs all seven problems (the counts, the regression) is "not computed" until the
+# store is complete; the per-problem rows are judged for the problems rendered.
 
 # %%
 results = book_results(profile, root=results_root)
@@ -66,7 +68,7 @@ synthetic = [p for p in problems if p in ("A", "B", "C")]
 real = [p for p in problems if p not in synthetic]
 glue("ch07_description", Markdown(results.description), display=False)
 glue("ch07_source", Markdown(f"`{results.source}`"), display=False)
-assert synthetic and real, "both profiles contain synthetic and image problems"
+assert synthetic or real, "the rendered results hold no problem of paper 1"
 pd.Series(rep.counts, name="value", dtype=object).to_frame()
 
 # %% [markdown]
@@ -93,12 +95,19 @@ pd.Series(rep.counts, name="value", dtype=object).to_frame()
 # %%
 heat = {}
 for group, probs in (("synthetic", synthetic), ("real", real)):
+    title = "synthetic problems" if group == "synthetic" else "MNIST and Fashion-MNIST"
+    if not probs:  # a group not (yet) complete in the rendered results
+        glue(f"ch07_fig3_{group}", figures.message_figure(
+            f"No {title[:-1] if group == 'synthetic' else title} problem is in the rendered results "
+            f"(not yet computed: {', '.join(results.problems_missing)})", title=title), display=False)
+        glue(f"ch07_nan_{group}", 0, display=False)
+        glue(f"ch07_cols_{group}", 0, display=False)
+        continue
     matrix, columns = targets.aggregated_matrix(rep, probs)
     clustering = targets.cluster_columns(matrix)
     best = {lab: int(b) for lab, b in zip(columns["label"], columns["best_k"]) if b is not None and not pd.isna(b)}
     fig = figures.coefficient_heatmap_figure(
-        matrix, best=best, linkage=clustering.linkage,
-        title="synthetic problems" if group == "synthetic" else "MNIST and Fashion-MNIST")
+        matrix, best=best, linkage=clustering.linkage, title=title)
     heat[group] = (matrix, columns, clustering)
     glue(f"ch07_fig3_{group}", fig, display=False)
     glue(f"ch07_nan_{group}", clustering.nan_filled, display=False)

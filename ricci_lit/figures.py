@@ -72,6 +72,7 @@ __all__ = [
     "correlation_matrix_figure",
     "layer_profile_figure",
     "trajectory_figure",
+    "message_figure",
 ]
 
 #: The seaborn theme of every figure (arguments of ``seaborn.set_theme``; read-only).
@@ -1531,4 +1532,19 @@ def trajectory_figure(curve: pd.DataFrame, *, value: str = "local_mean",
         h1, l1 = ax.get_legend_handles_labels()
         h2, l2 = twin.get_legend_handles_labels()
         ax.legend(h1 + h2, l1 + l2, fontsize="small", loc="center right")
+    return fig
+
+
+def message_figure(message: str, *, title: str | None = None, figsize: tuple[float, float] = (6.0, 1.6)):
+    """A figure that says, in words, why there is nothing to draw (e.g. a group of problems
+    not yet in the rendered results), so a chapter's figure slot is never silently empty."""
+    if not isinstance(message, str) or not message.strip():
+        raise ValueError("message must be a non-empty string")
+    with house_style():
+        fig, axes = _new_figure(figsize=figsize)
+        ax = axes[0, 0]
+        ax.axis("off")
+        ax.text(0.5, 0.5, message, ha="center", va="center", wrap=True, transform=ax.transAxes)
+        if title:
+            ax.set_title(title)
     return fig

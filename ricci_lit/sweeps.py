@@ -49,6 +49,7 @@ __all__ = [
     "resolve_results_root",
     "expected_networks",
     "pack_results",
+    "complete_problems",
 ]
 
 #: P1 §3.2 k grid for the synthetic sets (|test| = 1,000).
@@ -416,7 +417,11 @@ class BookResults:
         One sentence for the chapter to print: which profile, how many networks, and whether the
         numbers were committed or computed during this build.
     paper_networks_present
-        Networks present in ``results/paper`` (a partial store is reported, not rendered).
+        Networks present in ``results/paper`` (complete or not).
+    problems_missing
+        Problems of the ``paper`` profile that are not rendered because they are not complete
+        in ``results/paper`` (empty when the whole profile is rendered; all seven when the
+        quick profile is).
     """
 
     networks: pd.DataFrame
@@ -426,6 +431,7 @@ class BookResults:
     directory: Path
     description: str
     paper_networks_present: int
+    problems_missing: tuple[str, ...] = ()
 
 
 def expected_networks(profile: Profile) -> set[tuple[str, str, int]]:
@@ -445,13 +451,25 @@ def resolve_results_root(root: str | Path) -> Path:
     return root
 
 
+def complete_problems(networks: pd.DataFrame, profile: Profile) -> list[str]:
+    """The problems of ``profile`` for which ``networks`` holds every (architecture, seed)."""
+    if networks.empty:
+        return []
+    have = set(zip(networks["problem"], networks["architecture"], networks["seed"].astype(int)))
+    return [p for p in profile.problems
+            if all((p, a, s) in have for a in profile.architectures for s in range(profile.n_seeds))]
+
+
 def book_results(profile: str = "quick", *, root: str | Path = "results", device: str = "auto",
                  data_dir: str | None = None, progress: bool = False) -> BookResults:
-    """Results for the book's results chapters (issue 4's rule).
+    """Results for the book's results chapters.
 
-    When ``root/paper`` holds the *complete* ``paper`` profile (all 1,512 networks), it is
-    rendered whatever ``profile`` says. Otherwise ``profile="paper"`` runs (or resumes) the paper
-    sweep into ``root/paper`` and ``profile="quick"`` runs (or resumes) the quick sweep into
+    The ``paper`` profile's store ``root/paper`` is rendered whenever it holds at least one
+    *complete* problem (all 6 architectures × 36 seeds), whatever ``profile`` says: the whole
+    store when all 1,512 networks are there, else exactly its complete problems (a problem still
+    being computed is left out, never shown half done), and ``problems_missing`` names the rest.
+    Only when no problem is complete does ``profile="paper"`` run (or resume) the paper sweep
+    into ``root/paper`` and ``profile="quick"`` run (or resume) the quick sweep into
     ``root/quick``; a resumed sweep that is already complete computes nothing. A relative
     ``root`` is resolved by :func:`resolve_results_root`.
     """
@@ -463,12 +481,23 @@ def book_results(profile: str = "quick", *, root: str | Path = "results", device
         nets, geo, manifest = load_results(paper_dir)
         keys = set(zip(nets["problem"], nets["architecture"], nets["seed"].astype(int))) if len(nets) else set()
         present = len(keys & expected_networks(paper))
-        if present == len(expected_networks(paper)) and manifest.get("profile") == "paper":
+        done = complete_problems(nets, paper) if manifest.get("profile") == "paper" else []
+        if done:
             created = manifest.get("created", {})
-            desc = (f"the full `paper` profile ({present} networks) committed in `{paper_dir}` "
-                    f"(ricci_lit {manifest.get('ricci_lit')}, git {created.get('git_sha', 'unknown')}, "
-                    f"created {created.get('created_utc', 'unknown')})")
-            return BookResults(nets, geo, manifest, "paper", paper_dir, desc, present)
+            stamp = (f"ricci_lit {manifest.get('ricci_lit')}, git {created.get('git_sha', 'unknown')}, "
+                     f"created {created.get('created_utc', 'unknown')}")
+            missing = tuple(p for p in paper.problems if p not in done)
+            if not missing:
+                desc = f"the full `paper` profile ({present:,} networks) committed in `{paper_dir}` ({stamp})"
+                return BookResults(nets, geo, manifest, "paper", paper_dir, desc, present)
+            nets = nets[nets["problem"].isin(done)].reset_index(drop=True)
+            geo = geo[geo["problem"].isin(done)].reset_index(drop=True)
+            desc = (f"the `paper` profile for the problems complete in `{paper_dir}`: "
+                    + ", ".join(f"`{p}`" for p in done)
+                    + f" ({len(nets):,} of {len(expected_networks(paper)):,} networks; {stamp}). Not yet "
+                    "computed, so not shown: " + ", ".join(f"`{p}`" for p in missing)
+                    + " (`ricci-lit sweep --profile paper --out results/paper` resumes it)")
+            return BookResults(nets, geo, manifest, "paper", paper_dir, desc, present, missing)
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     prof = get_profile(profile)
@@ -479,7 +508,9 @@ def book_results(profile: str = "quick", *, root: str | Path = "results", device
     desc = (f"the `{prof.name}` profile ({len(nets)} networks: {len(prof.problems)} problems × "
             f"{len(prof.architectures)} architectures × {prof.n_seeds} seeds), {how} in `{out}`")
     if prof.name != "paper":
-        desc += (f"; the full `paper` profile is not complete in `{paper_dir}` "
+        desc += (f"; the `paper` profile has no complete problem in `{paper_dir}` "
                  f"({present} of {len(expected_networks(paper))} networks present), so these are not "
                  "the paper-scale numbers")
-    return BookResults(nets, geo, manifest, prof.name, out, desc, present)
+    missing = tuple(p for p in paper.problems if p not in set(nets["problem"])) if prof.name == "paper" \
+        else tuple(paper.problems)
+    return BookResults(nets, geo, manifest, prof.name, out, desc, present, missing)

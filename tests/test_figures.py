@@ -640,3 +640,13 @@ def test_trajectory_figure():
         figures.trajectory_figure(curve.iloc[:0])
     with pytest.raises(ValueError):
         figures.trajectory_figure(curve.drop(columns="test_accuracy"))
+
+
+def test_message_figure_says_why_and_refuses_empty_text():
+    fig = figures.message_figure("nothing here yet: mnist-1v7 not computed", title="MNIST")
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert texts == ["nothing here yet: mnist-1v7 not computed"]
+    assert fig.axes[0].get_title() == "MNIST"
+    for bad in ("", "   ", None):
+        with pytest.raises(ValueError, match="non-empty"):
+            figures.message_figure(bad)

@@ -430,3 +430,65 @@ def test_named_nonexistent_data_dir_is_an_error(tmp_path):
     lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "/nonexistent" in lines[0] and "Traceback" not in res.stderr
     assert not _chunks(tmp_path / "res")
+
+
+# -- what the book renders ----------------------------------------------------------------------
+def _fake_paper_store(root: Path, problems_archs_seeds) -> None:
+    """A ``paper``-profile store holding placeholder rows for the given networks (the book's
+    choice of results depends only on which networks are present)."""
+    from ricci_lit.store import ResultsStore
+
+    paper = get_profile("paper")
+    store = ResultsStore(root / "paper", "paper", paper.settings())
+    for p, a, s in problems_archs_seeds:
+        frame = pd.DataFrame({"problem": [p], "architecture": [a], "seed": [s], "test_accuracy": [1.0],
+                              "layer": [0], "k": [6], "ric": [0.0], "g": [1.0]})
+        store.write_chunk("network", f"{p}+{a}+s{s}", frame, {})
+
+
+def test_book_renders_exactly_the_complete_paper_problems(tmp_path, monkeypatch):
+    import ricci_lit.sweeps as sweeps_mod
+    from ricci_lit.sweeps import book_results, complete_problems
+
+    paper = get_profile("paper")
+    full_a = [("A", a, s) for a in paper.architectures for s in range(paper.n_seeds)]
+    half_b = [("B", a, s) for a in paper.architectures for s in range(paper.n_seeds - 1)]
+    _fake_paper_store(tmp_path, full_a + half_b)
+
+    def no_sweep(*a, **k):  # the paper store must be used, not a sweep
+        raise AssertionError("book_results ran a sweep although the paper store has a complete problem")
+
+    monkeypatch.setattr(sweeps_mod, "run_sweep", no_sweep)
+    res = book_results("quick", root=tmp_path)
+    assert res.source == "paper" and res.paper_networks_present == len(full_a) + len(half_b)
+    assert set(res.networks["problem"]) == {"A"} and len(res.networks) == len(full_a)
+    assert set(res.geometry["problem"]) == {"A"}
+    assert res.problems_missing == tuple(p for p in paper.problems if p != "A")
+    assert "`B`" in res.description and "not shown" in res.description and "216 of 1,512" in res.description
+    assert complete_problems(res.networks, paper) == ["A"]
+    # the last seed of B completes B
+    _fake_paper_store(tmp_path, [("B", a, paper.n_seeds - 1) for a in paper.architectures])
+    res = book_results("quick", root=tmp_path)
+    assert set(res.networks["problem"]) == {"A", "B"}
+
+
+def test_book_falls_back_to_the_profile_without_a_complete_problem(tmp_path, monkeypatch):
+    import ricci_lit.sweeps as sweeps_mod
+    from ricci_lit.sweeps import book_results
+
+    paper = get_profile("paper")
+    _fake_paper_store(tmp_path, [("A", a, 0) for a in paper.architectures])
+    calls = []
+    real = sweeps_mod.run_sweep
+
+    def tiny_sweep(prof, out, **kw):
+        calls.append((prof.name, Path(out)))
+        return real(tiny_profile(), out, device="cpu", progress=False)
+
+    monkeypatch.setattr(sweeps_mod, "run_sweep", tiny_sweep)
+    res = book_results("quick", root=tmp_path)
+    assert calls == [("quick", tmp_path / "quick")]
+    assert res.source == "quick" and res.problems_missing == paper.problems
+    assert "no complete problem" in res.description and "6 of 1512" in res.description
+    with pytest.raises(ValueError, match="unknown profile"):
+        book_results("huge", root=tmp_path)
