@@ -20,7 +20,7 @@
 # against paper 1's thresholds, and follows the networks from trained to kept.
 
 # %% tags=["parameters"]
-profile = "quick"  # "quick" (default) or "paper": which results to render when the full paper store is incomplete
+profile = "quick"  # "quick" (default) or "paper": the profile to run when results/paper has no complete problem
 results_root = "results"  # results directory, relative to the repository (or absolute)
 
 # %%

@@ -21,7 +21,7 @@
 # from that number by `ricci_lit.targets`.
 
 # %% tags=["parameters"]
-profile = "quick"  # "quick" (default) or "paper": which results to render when the full paper store is incomplete
+profile = "quick"  # "quick" (default) or "paper": the profile to run when results/paper has no complete problem
 results_root = "results"  # results directory, relative to the repository (or absolute)
 fig1a_architecture = "wide-shallow"  # the Fig. 1A network of chapter 1 (same defaults there)
 fig1a_epochs = 50

@@ -16,7 +16,7 @@ set by hand. There are four verdicts:
     the results do not contain what the target needs: the full 1,512-network design for the
     design-level targets (counts, fraction negative, regression), the paper's configuration for a
     Fig. 4 example, a k grid that can distinguish inside from outside the paper's best-k range, or
-    paper 2's control experiments, which this table does not rest on.
+    for paper 2's items 7–8 a coefficients store (:mod:`ricci_lit.coefficient_sweeps`).
 
 Scopes
 ------
@@ -81,6 +81,7 @@ __all__ = [
     "Fig1A",
     "fig1a_experiment",
     "reproduction_table",
+    "p2_rows",
 ]
 
 REPRODUCED = "reproduced"
@@ -159,6 +160,11 @@ TOLERANCES: Mapping[str, float] = MappingProxyType({
     "fig1a_input_max": 0.75,         # linear separability in the PC plane at the input at most
     "fig1a_last_min": 0.95,          # ... and at the last hidden layer at least
     "fig1a_rise_partly": 0.2,        # partly: a rise of at least this much
+    "p2_global_negative": 0.75,      # untrained networks with a negative global ρ (P2: 89–99 %)
+    "p2_local_zero": 0.06,           # |mean local ρ| of untrained networks (P2: within ±0.06)
+    "p2_local_trained": -0.2,        # mean local ρ of trained networks at most (P2: −0.2 … −0.9)
+    "p2_layer_min": -0.5,            # minimum of the mean layer profile at most (P2: −0.65 … −0.73)
+    "p2_layer_rise": 0.3,            # rise from the minimum to the last transition at least
 })
 
 
@@ -224,11 +230,18 @@ TARGETS: tuple[Target, ...] = (
        f"hidden layer (≥ {_TOL['fig1a_last_min']:.0%}) but not at the input (≤ {_TOL['fig1a_input_max']:.0%}); "
        f"partly: a rise of ≥ {_TOL['fig1a_rise_partly']:.0%}", "P1 Fig. 1A", "figure"),
     _t("p2_untrained", 7, "P2 control: untrained networks",
-       "global ρ < 0 in ≈ 90 % of untrained networks; local mean ≈ 0", "computed by paper 2's chapters",
-       "P2 §5.7 g (paper-details)", "paper 2"),
+       "global ρ < 0 in ≈ 90 % of untrained networks; local mean ≈ 0; trained local mean −0.2 … −0.9",
+       f"untrained: Forman global ρ (all representations) < 0 in ≥ {_TOL['p2_global_negative']:.0%}, "
+       f"|mean local ρ| < {_TOL['p2_local_zero']} (approximate Ollivier); trained: mean local ρ ≤ "
+       f"{_TOL['p2_local_trained']}; all three (partly: one or two)",
+       "P2 §A.1.1; paper-details §5.7 g", "paper 2"),
     _t("p2_layers", 8, "P2 layer coefficients and k-robustness",
        "U-shape, minimum ≈ −0.65 … −0.73; mean local ρ < 0 for k = 20 … 150",
-       "computed by paper 2's chapters", "P2 §5.7 h (paper-details)", "paper 2"),
+       f"per problem, the mean layer coefficient of the trained deep networks (approximate Ollivier) has "
+       f"its minimum ≤ {_TOL['p2_layer_min']} within the first two thirds of the transitions and rises by "
+       f"≥ {_TOL['p2_layer_rise']} to the last; every problem (partly: some, or a negative minimum "
+       "everywhere). k-robustness needs several k: not computed at paper 1's single best k",
+       "P2 §4.4, Fig. 5; paper-details §5.7 e, h", "paper 2"),
 )
 _BY_KEY = {t.key: t for t in TARGETS}
 
@@ -600,8 +613,68 @@ def _grid_testable(ks_frac: Sequence[float], lo: float, hi: float) -> bool:
     return bool(inside) and len(inside) < len(ks_frac)
 
 
+def p2_rows(coefficients: pd.DataFrame | None, layers: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """The rows of items 7 and 8 (paper 2) from a coefficients store
+    (:func:`ricci_lit.coefficient_sweeps.load_coefficients`; ``None``: not computed).
+
+    Item 7 uses the ``union`` graphs: the Forman global coefficient over all representations of
+    the untrained networks (P2 computed its control with Forman, input to output) and the mean
+    local coefficient with the approximate Ollivier curvature (P2 used exact Ollivier, which costs
+    about a minute per graph here). Item 8 uses the trained networks with 11 hidden layers.
+    """
+    t7, t8 = _BY_KEY["p2_untrained"], _BY_KEY["p2_layers"]
+    if coefficients is None or coefficients.empty:
+        why = "no coefficients store rendered (`ricci-lit coefficients`)"
+        return [_row(t7, why, NOT_COMPUTED), _row(t8, why, NOT_COMPUTED)]
+    rows = []
+    c = coefficients[coefficients["mode"] == "union"]
+    unt_f = c[(c["state"] == "untrained") & (c["curvature"] == "forman")]
+    unt_o = c[(c["state"] == "untrained") & (c["curvature"] == "approx-ollivier")]
+    trn_o = c[(c["state"] == "trained") & (c["curvature"] == "approx-ollivier")]
+    if unt_f.empty or unt_o.empty or trn_o.empty:
+        rows.append(_row(t7, "needs trained and untrained networks with the Forman and approximate Ollivier "
+                             "curvatures on union graphs", NOT_COMPUTED))
+    else:
+        glob = unt_f["rho"].dropna()
+        frac = float((glob < 0).mean()) if len(glob) else float("nan")
+        loc_u = float(unt_o["local_mean"].mean())
+        loc_t = float(trn_o["local_mean"].mean())
+        checks = [not math.isnan(frac) and frac >= TOLERANCES["p2_global_negative"],
+                  abs(loc_u) < TOLERANCES["p2_local_zero"], loc_t <= TOLERANCES["p2_local_trained"]]
+        problems = ", ".join(sorted(set(c["problem"])))
+        text = (f"untrained: global ρ < 0 in {int((glob < 0).sum())} of {len(glob)} ({_pct(frac)}), mean local ρ "
+                f"{loc_u:+.3f}; trained: mean local ρ {loc_t:+.3f} ({len(unt_f)} untrained and {len(trn_o)} trained "
+                f"networks of {problems})")
+        n_ok = sum(checks)
+        rows.append(_row(t7, text, REPRODUCED if n_ok == 3 else (PARTLY if n_ok else NOT_REPRODUCED)))
+    if layers is None or layers.empty:
+        rows.append(_row(t8, "no layer table rendered", NOT_COMPUTED))
+        return rows
+    lay = layers[(layers["mode"] == "union") & (layers["state"] == "trained")
+                 & (layers["curvature"] == "approx-ollivier") & (layers["n_hidden"] == 11)]
+    if lay.empty:
+        rows.append(_row(t8, "no trained deep (11 hidden layers) network in the coefficients store", NOT_COMPUTED))
+        return rows
+    parts, ok, neg = [], [], []
+    for problem, grp in lay.groupby("problem", sort=True):
+        prof = grp.groupby("transition")["layer_rho"].mean().sort_index()
+        vals = prof.to_numpy()
+        i_min = int(np.nanargmin(vals))
+        rise = float(vals[-1] - vals[i_min])
+        early = i_min < (2 * len(vals)) / 3
+        good = vals[i_min] <= TOLERANCES["p2_layer_min"] and early and rise >= TOLERANCES["p2_layer_rise"]
+        ok.append(good)
+        neg.append(vals[i_min] < 0)
+        parts.append(f"{problem}: min {vals[i_min]:.2f} at transition {i_min} of {len(vals) - 1}, last {vals[-1]:.2f}")
+    verdict = REPRODUCED if all(ok) else (PARTLY if any(ok) or all(neg) else NOT_REPRODUCED)
+    rows.append(_row(t8, "; ".join(parts) + "; k-robustness not computed (one k per configuration)", verdict))
+    return rows
+
+
 def reproduction_table(report: Report, *, geometry: pd.DataFrame, manifest: Mapping[str, Any] | None,
-                       fig1a: Fig1A | None = None, profile_name: str | None = None) -> pd.DataFrame:
+                       fig1a: Fig1A | None = None, profile_name: str | None = None,
+                       coefficients: pd.DataFrame | None = None,
+                       coefficient_layers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every target of paper-notes §4 with our value and a verdict computed from the numbers.
 
     Parameters
@@ -615,6 +688,10 @@ def reproduction_table(report: Report, *, geometry: pd.DataFrame, manifest: Mapp
         The Fig. 1A experiment (:func:`fig1a_experiment`), or ``None`` (target not computed).
     profile_name
         Named in the "ours" column of design-level targets that are not computed.
+    coefficients, coefficient_layers
+        The network and layer tables of a coefficients store
+        (:func:`ricci_lit.coefficient_sweeps.load_coefficients`) for paper 2's items 7 and 8
+        (:func:`p2_rows`); ``None``: those items are not computed.
 
     Returns
     -------
@@ -797,8 +874,7 @@ def reproduction_table(report: Report, *, geometry: pd.DataFrame, manifest: Mapp
         verdict = REPRODUCED if full else (PARTLY if last - first >= TOLERANCES["fig1a_rise_partly"] else NOT_REPRODUCED)
         rows.append(_row(t, text, verdict))
 
-    # items 7–8: paper 2's controls are not part of these results
-    for key in ("p2_untrained", "p2_layers"):
-        rows.append(_row(_BY_KEY[key], "not part of paper 1's results; see paper 2's chapters", NOT_COMPUTED))
+    # items 7–8: paper 2's control and layer coefficients, from a coefficients store
+    rows += p2_rows(coefficients, coefficient_layers)
     return pd.DataFrame(rows, columns=["item", "key", "target", "paper value", "criterion", "ours", "verdict",
                                        "source", "scope"])

@@ -294,3 +294,63 @@ def test_fig1a_verdict():
         table = targets.reproduction_table(rep, geometry=geo, manifest={}, fig1a=fake(acc, sep))
         assert table.set_index("key").loc["fig1a", "verdict"] == expect
     assert set(table["verdict"]) <= set(targets.VERDICTS)
+
+
+# -- paper 2's items 7 and 8 ------------------------------------------------------------------------
+def _p2_networks(global_untrained, local_untrained, local_trained, n=20):
+    """A coefficients network table: n untrained and n trained networks of problem A."""
+    rows = []
+    for seed in range(n):
+        for state, loc in (("untrained", local_untrained), ("trained", local_trained)):
+            for curv in ("forman", "approx-ollivier"):
+                for mode in ("union", "r-compat"):
+                    rho = global_untrained[seed] if state == "untrained" else np.nan
+                    # r-compat rows carry opposite values: only union rows may be used
+                    sign = 1 if mode == "union" else -1
+                    rows.append({"problem": "A", "architecture": "narrow-deep", "seed": seed, "state": state,
+                                 "curvature": curv, "mode": mode, "rho": sign * rho, "local_mean": sign * loc})
+    return pd.DataFrame(rows)
+
+
+def _p2_layers(profile):
+    rows = [{"problem": "A", "architecture": "narrow-deep", "seed": 0, "state": "trained", "curvature": c,
+             "mode": m, "n_hidden": 11, "transition": t, "layer_rho": v if m == "union" else -v}
+            for t, v in enumerate(profile) for c in ("approx-ollivier", "forman") for m in ("union", "r-compat")]
+    return pd.DataFrame(rows)
+
+
+U_SHAPE = [-0.2, -0.4, -0.6, -0.7, -0.72, -0.7, -0.6, -0.5, -0.4, -0.3, -0.2, -0.1]
+
+
+@pytest.mark.parametrize("glob,loc_u,loc_t,verdict", [
+    ([-0.3] * 18 + [0.2] * 2, 0.01, -0.5, targets.REPRODUCED),      # 90 % negative, ≈ 0, clearly negative
+    ([-0.3] * 18 + [0.2] * 2, -0.10, -0.5, targets.PARTLY),         # untrained local mean not ≈ 0
+    ([-0.3] * 10 + [0.2] * 10, -0.10, -0.1, targets.NOT_REPRODUCED),  # none of the three
+])
+def test_p2_control_verdicts(glob, loc_u, loc_t, verdict):
+    row7, row8 = targets.p2_rows(_p2_networks(glob, loc_u, loc_t), _p2_layers(U_SHAPE))
+    assert row7["key"] == "p2_untrained" and row7["verdict"] == verdict
+    neg = sum(g < 0 for g in glob)
+    assert f"global ρ < 0 in {neg} of 20" in row7["ours"]
+    assert row8["verdict"] == targets.REPRODUCED and "min -0.72 at transition 4 of 11" in row8["ours"]
+
+
+@pytest.mark.parametrize("profile,verdict", [
+    (U_SHAPE, targets.REPRODUCED),
+    ([-0.1 - 0.05 * t for t in range(12)], targets.PARTLY),       # negative but minimum at the end
+    ([0.1 + 0.01 * t for t in range(12)], targets.NOT_REPRODUCED),  # never negative
+])
+def test_p2_layer_verdicts(profile, verdict):
+    _, row8 = targets.p2_rows(_p2_networks([-0.3] * 20, 0.0, -0.5), _p2_layers(profile))
+    assert row8["verdict"] == verdict and "k-robustness not computed" in row8["ours"]
+
+
+def test_p2_rows_without_the_needed_data_are_not_computed():
+    for rows in (targets.p2_rows(None, None), targets.p2_rows(pd.DataFrame(), None)):
+        assert [r["verdict"] for r in rows] == [targets.NOT_COMPUTED] * 2
+    nets = _p2_networks([-0.3] * 20, 0.0, -0.5)
+    only_trained = nets[nets["state"] == "trained"]
+    shallow = _p2_layers(U_SHAPE).assign(n_hidden=5)
+    r7, r8 = targets.p2_rows(only_trained, shallow)
+    assert r7["verdict"] == r8["verdict"] == targets.NOT_COMPUTED
+    assert "no trained deep" in r8["ours"]
