@@ -21,11 +21,14 @@
 # notions, layer profiles with a critical layer, the coefficients along training with an
 # early-stopping rule, and bootstrap intervals for paper 1's aggregated coefficient and regression.
 #
-# **Scope.** In the `quick` profile every analysis here runs on *small settings* (a few seeds, few
-# epochs, 300 test points, one $k$, two problems) so that the chapter executes in about a minute;
-# the numbers illustrate the analyses and are not evidence for or against either paper. The
-# `paper` profile scales seeds, epochs, test points and problems up, but **the full-scale version of
-# these analyses (issue 5) is not done yet.**
+# **Scope.** The first section reads the committed *paper-scale* coefficients store
+# (`results/paper-coefficients`, made by `ricci-lit coefficients` from the networks of
+# `results/paper`): paper 1's own trained networks, each also at its initialisation, at the $k$
+# paper 1's rule chose for its configuration, with three curvatures and both graph modes. The
+# sections after it demonstrate the remaining analyses (curvature agreement on edges, a critical
+# layer, training dynamics) on *small settings* that train their own networks in about a minute
+# (the `quick` values below); those numbers illustrate the analyses and are not evidence for or
+# against either paper. The bootstrap at the end uses the results of {doc}`ch07_results`.
 
 # %% tags=["parameters"]
 profile = "quick"  # "quick" (default) or "paper": the scale of every analysis below
@@ -83,7 +86,173 @@ glue("ch08_settings", Markdown(
     f"{n_test} test points, $k$ = {k}, on " + ", ".join(f"`{p}`" for p in problems)), display=False)
 
 # %% [markdown]
-# ## Untrained against trained networks
+# ## At paper scale: paper 1's networks, trained and untrained
+#
+# `ricci_lit.coefficient_sweeps.run_coefficient_sweep` takes each network of the paper store from
+# its checkpoint, rebuilds the same network at its initialisation from its seed, and computes for
+# both, on the full test set and at the $k$ chosen for the configuration in {doc}`ch07_results`: the
+# global coefficient over all representations (paper 2's convention), paper 1's global coefficient
+# over the hidden layers ($\rho_\text{hidden}$, Eq. 8), the local coefficients of every test point
+# and the layer coefficients, for the Forman, augmented Forman and approximate Ollivier
+# curvatures, on the union graphs and on graphs built as paper 1's R code builds them (`r-compat`).
+# Exact Ollivier costs about a minute per graph at 1,000 points (one transport problem per edge),
+# so it is left out at this scale. This section renders {glue:md}`ch08_coef_description`
+
+# %%
+from ricci_lit.coefficient_sweeps import book_coefficients
+
+rendered = book_results(profile, root=results_root)
+coef = book_coefficients(results_root, problems=sorted(set(rendered.networks["problem"]))) \
+    if rendered.source == "paper" else None
+if coef is None:
+    raise RuntimeError("no paper-scale coefficients store for the rendered results: run `ricci-lit coefficients "
+                       "--results results/paper --out results/paper-coefficients` first")
+glue("ch08_coef_description", Markdown(coef.description + "."), display=False)
+cnets, clayers = coef.networks, coef.layers
+union = cnets[cnets["mode"] == "union"]
+ctable = controls.summarise_coefficients(union, by=("problem", "state", "curvature"))
+hidden_neg = (union.assign(neg=union["rho_hidden"] < 0, ok=union["rho_hidden"].notna())
+              .groupby(["problem", "state", "curvature"])
+              .apply(lambda g: g.loc[g["ok"], "neg"].mean(), include_groups=False).rename("hidden_fraction_negative"))
+ctable = ctable.merge(hidden_neg.reset_index(), on=["problem", "state", "curvature"])
+with pd.option_context("display.max_rows", 200):
+    display(ctable[["problem", "state", "curvature", "n_networks", "global_n_defined", "global_fraction_negative",
+                    "hidden_fraction_negative", "local_mean", "local_std", "test_accuracy_mean"]]
+            .round(3).set_index(["problem", "state", "curvature"]))
+
+# %% [markdown]
+# Per problem, state and curvature (union graphs): the networks, how many have a defined global
+# $\rho$ over all representations (a trained network's 1-D output graph usually splits into its two
+# predicted classes, which leaves this $\rho$ undefined), the share of those below 0, the share of
+# paper 1's hidden-layer $\rho_\text{hidden}$ below 0, the mean and spread of the networks' mean local
+# coefficients, and the mean test accuracy.
+
+# %%
+fig = figures.control_coefficients_figure(
+    union.assign(curvature=lambda d: d["problem"] + " · " + d["curvature"]),
+    columns={"rho_hidden": "paper 1's ρ (hidden layers)", "local_mean": "mean local ρ(x)"}, x="curvature")
+glue("ch08_paper_control_fig", fig, display=False)
+forman_u = union[(union["curvature"] == "forman") & (union["state"] == "untrained")]
+forman_t = union[(union["curvature"] == "forman") & (union["state"] == "trained")]
+oll_u = union[(union["curvature"] == "approx-ollivier") & (union["state"] == "untrained")]
+oll_t = union[(union["curvature"] == "approx-ollivier") & (union["state"] == "trained")]
+
+
+def share_negative(values: pd.Series) -> float:
+    v = values.dropna()
+    return float((v < 0).mean()) if len(v) else float("nan")
+
+
+paper_numbers = {
+    "untrained, P2's global ρ (all representations) < 0": share_negative(forman_u["rho"]),
+    "untrained, paper 1's ρ (hidden layers) < 0": share_negative(forman_u["rho_hidden"]),
+    "trained, paper 1's ρ (hidden layers) < 0": share_negative(forman_t["rho_hidden"]),
+}
+glue("ch08_p_glob_untrained", f"{paper_numbers['untrained, P2' + chr(39) + 's global ρ (all representations) < 0']:.0%}",
+     display=False)
+glue("ch08_p_hidden_untrained", f"{paper_numbers['untrained, paper 1' + chr(39) + 's ρ (hidden layers) < 0']:.0%}",
+     display=False)
+glue("ch08_p_hidden_trained", f"{paper_numbers['trained, paper 1' + chr(39) + 's ρ (hidden layers) < 0']:.0%}",
+     display=False)
+glue("ch08_p_local_untrained", f"{oll_u['local_mean'].mean():+.3f}", display=False)
+glue("ch08_p_local_trained", f"{oll_t['local_mean'].mean():+.3f}", display=False)
+glue("ch08_p_n", f"{len(forman_u):,}", display=False)
+pd.Series(paper_numbers, name="share (Forman, union graphs)").round(3).to_frame()
+
+# %% [markdown]
+# ```{glue:figure} ch08_paper_control_fig
+# :name: ch08-paper-control
+#
+# Paper 1's networks at paper scale: paper 1's global coefficient over the hidden layers (left) and
+# each network's mean local coefficient (right), by problem and curvature, untrained and trained
+# (one dot per network, black bar the mean, dashed line 0; union graphs).
+# ```
+#
+# Over the {glue:text}`ch08_p_n` untrained networks (Forman curvature, union graphs), paper 2's
+# global coefficient is negative for {glue:text}`ch08_p_glob_untrained` and paper 1's hidden-layer
+# coefficient for {glue:text}`ch08_p_hidden_untrained`, against {glue:text}`ch08_p_hidden_trained`
+# of the same networks after training. The mean local coefficient (approximate Ollivier) is
+# {glue:text}`ch08_p_local_untrained` untrained and {glue:text}`ch08_p_local_trained` trained.
+#
+# ### Do the curvature notions lead to the same conclusion?
+#
+# For every pair of curvatures, the share of networks whose coefficient has the same sign under
+# both (`ricci_lit.controls.sign_agreement`, matched network by network), for paper 1's
+# $\rho_\text{hidden}$ and for the mean local coefficient, trained networks, union graphs:
+
+# %%
+trained_union = union[union["state"] == "trained"].assign(network=lambda d: d["seed"])
+sign_hidden = controls.sign_agreement(trained_union, column="rho_hidden", by=("problem", "architecture", "state"))
+sign_local = controls.sign_agreement(trained_union, column="local_mean", by=("problem", "architecture", "state"))
+glue("ch08_p_sign_min", f"{np.nanmin(sign_hidden.to_numpy()):.0%}", display=False)
+display(sign_hidden.round(3).rename_axis("ρ_hidden: same sign"))
+sign_local.round(3).rename_axis("local mean: same sign")
+
+# %% [markdown]
+# The lowest agreement on the sign of paper 1's coefficient between two curvatures is
+# {glue:text}`ch08_p_sign_min`: with one $k$ per configuration, which curvature one uses decides the
+# verdict for a sizeable share of the networks.
+#
+# ### Graph mode: union against paper 1's R construction
+#
+# Paper 1's R code counts a mutual neighbour pair twice and keeps distance ties
+# ({doc}`ch03_graphs`); the hop distances are the same, the Forman curvature is not. The share of
+# trained networks with a negative $\rho_\text{hidden}$ under each mode, and how often the two modes
+# agree on the sign network by network:
+
+# %%
+modes = cnets[(cnets["state"] == "trained")].pivot_table(
+    index=["problem", "architecture", "seed", "curvature"], columns="mode", values="rho_hidden")
+mode_table = (modes.groupby(level=["problem", "curvature"])
+              .apply(lambda g: pd.Series({
+                  "networks": int(g.notna().all(axis=1).sum()),
+                  "negative, union": float((g["union"].dropna() < 0).mean()),
+                  "negative, r-compat": float((g["r-compat"].dropna() < 0).mean()),
+                  "same sign": float((np.sign(g.dropna()["union"]) == np.sign(g.dropna()["r-compat"])).mean())})))
+forman_modes = mode_table.xs("forman", level="curvature")
+glue("ch08_mode_same_min", f"{forman_modes['same sign'].min():.0%}", display=False)
+glue("ch08_mode_same_max", f"{forman_modes['same sign'].max():.0%}", display=False)
+mode_table.round(3)
+
+# %% [markdown]
+# With the Forman curvature, the two constructions give paper 1's coefficient the same sign for
+# {glue:text}`ch08_mode_same_min` to {glue:text}`ch08_mode_same_max` of the trained networks,
+# depending on the problem.
+#
+# ### Layer coefficients of the deep networks
+#
+# The layer coefficient $\rho_l$ averaged over the networks with 11 hidden layers (transition 0 is
+# input → first hidden layer, the last is last hidden layer → output), approximate Ollivier, union
+# graphs, per problem, untrained and trained:
+
+# %%
+deep_layers = clayers[(clayers["n_hidden"] == 11) & (clayers["mode"] == "union")
+                      & (clayers["curvature"] == "approx-ollivier")]
+deep_profile = dynamics.profile_from_layers(
+    # pool the three deep architectures of a problem (each at its own chosen k)
+    deep_layers.assign(network=deep_layers["architecture"] + "/" + deep_layers["seed"].astype(str), layers="all",
+                       k="chosen per configuration"),
+    by=("problem", "state"))
+deep_profile["line"] = deep_profile["problem"] + " · " + deep_profile["state"]
+crit_paper = {line: dynamics.critical_layer(grp, -0.2) for line, grp in deep_profile.groupby("line")}
+fig = figures.layer_profile_figure(deep_profile, hue="line", critical=crit_paper, threshold=-0.2)
+glue("ch08_paper_profile_fig", fig, display=False)
+deep_profile.pivot(index="transition", columns="line", values="rho_mean").round(3)
+
+# %% [markdown]
+# ```{glue:figure} ch08_paper_profile_fig
+# :name: ch08-paper-profile
+#
+# Mean layer coefficient (± one standard error) of the deep networks of paper 1 at paper scale,
+# per problem, untrained and trained; rings mark the critical layer by the rule of the small-scale
+# section below (threshold −0.2, dotted).
+# ```
+#
+# Paper 2 reports, for its own networks, a U-shape with a minimum of about −0.65 to −0.73 in the
+# early-middle layers and a rise toward −0.1 at the end; {doc}`ch07_results` judges that statement
+# (item 8) on these profiles.
+#
+# ## Untrained against trained networks, small settings
 #
 # Paper 2 (§A.1.1) computed paper 1's global coefficient for randomly initialised, untrained
 # networks and found it negative for about 90 % of them (mean −0.2 to −0.4), while the mean local

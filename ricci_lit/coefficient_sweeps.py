@@ -54,6 +54,8 @@ __all__ = [
     "run_coefficient_sweep",
     "load_coefficients",
     "hidden_coefficient",
+    "BookCoefficients",
+    "book_coefficients",
 ]
 
 STATES: tuple[str, ...] = ("trained", "untrained")
@@ -358,3 +360,47 @@ def load_coefficients(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict
     networks = layers[cols].drop_duplicates(subset=_NET_KEYS).reset_index(drop=True)
     keep = _NET_KEYS + ["k", "n_hidden"] + _LAYER_LEVEL
     return networks, layers[[c for c in keep if c in layers.columns]], manifest
+
+
+@dataclass(frozen=True)
+class BookCoefficients:
+    """The coefficients a chapter renders (:func:`book_coefficients`)."""
+
+    networks: pd.DataFrame
+    layers: pd.DataFrame
+    manifest: dict[str, Any]
+    directory: Path
+    description: str
+
+
+def book_coefficients(root: str | Path = "results", *, name: str = "paper-coefficients",
+                      problems: Sequence[str] | None = None) -> BookCoefficients | None:
+    """The committed coefficients store ``root/name`` for the book, or ``None`` when absent/empty.
+
+    ``problems`` restricts it to the problems the results chapters render (so the two never
+    disagree about which problems are shown). A relative ``root`` is resolved as the results
+    chapters resolve theirs (:func:`ricci_lit.sweeps.resolve_results_root`).
+    """
+    from .sweeps import resolve_results_root
+
+    directory = resolve_results_root(root) / name
+    if not (directory / "manifest.json").exists():
+        return None
+    networks, layers, manifest = load_coefficients(directory)
+    if networks.empty:
+        return None
+    if problems is not None:
+        networks = networks[networks["problem"].isin(list(problems))].reset_index(drop=True)
+        layers = layers[layers["problem"].isin(list(problems))].reset_index(drop=True)
+        if networks.empty:
+            return None
+    s = manifest.get("settings", {})
+    per_config = networks.groupby(["problem", "architecture", "state"])["seed"].nunique()
+    created = manifest.get("created", {})
+    desc = (f"`{directory}`: {networks[['problem', 'architecture', 'seed']].drop_duplicates().shape[0]:,} networks "
+            f"of {', '.join(f'`{p}`' for p in sorted(networks['problem'].unique()))} "
+            f"({per_config.min()}–{per_config.max()} seeds per configuration), each trained and at its "
+            f"initialisation, at k = {s.get('k')!s} per configuration, curvatures "
+            f"{', '.join(s.get('curvatures', []))}, graph modes {', '.join(s.get('modes', []))} "
+            f"(ricci_lit {manifest.get('ricci_lit')}, git {created.get('git_sha', 'unknown')})")
+    return BookCoefficients(networks, layers, manifest, directory, desc)

@@ -190,3 +190,18 @@ def test_hidden_coefficient_unit():
         hidden_coefficient(ric[:-1], eta[:-1], 5)
     with pytest.raises(ValueError, match="at least 3 hidden"):
         hidden_coefficient(ric[:3], eta[:3], 2)
+
+
+def test_book_coefficients(coeffs, tmp_path):
+    from ricci_lit.coefficient_sweeps import book_coefficients
+
+    assert book_coefficients(tmp_path) is None  # no store
+    shutil.copytree(coeffs, tmp_path / "paper-coefficients")
+    got = book_coefficients(tmp_path)
+    nets, layers, _ = load_coefficients(coeffs)
+    pd.testing.assert_frame_equal(got.networks, nets)
+    assert len(got.layers) == len(layers)
+    assert "4 networks of `A` (2–2 seeds per configuration)" in got.description
+    assert "k = 10" in got.description and "union, r-compat" in got.description
+    assert book_coefficients(tmp_path, problems=["B"]) is None  # the chapters render other problems
+    assert len(book_coefficients(tmp_path, problems=["A", "B"]).networks) == len(nets)
