@@ -354,3 +354,15 @@ def test_p2_rows_without_the_needed_data_are_not_computed():
     r7, r8 = targets.p2_rows(only_trained, shallow)
     assert r7["verdict"] == r8["verdict"] == targets.NOT_COMPUTED
     assert "no trained deep" in r8["ours"]
+
+
+def test_every_miss_carries_an_explanation(small, full):
+    assert set(targets.MISS_EXPLANATIONS) == {t.key for t in targets.TARGETS}
+    for rep, geo, manifest in (small, full):
+        table = targets.reproduction_table(rep, geometry=geo, manifest=manifest)
+        missed = table["verdict"].isin([targets.PARTLY, targets.NOT_REPRODUCED])
+        assert (table.loc[missed, "why it may differ"].str.len() > 20).all()
+        assert (table.loc[~missed, "why it may differ"] == "").all()
+    rows = targets.p2_rows(_p2_networks([-0.3] * 10 + [0.2] * 10, -0.10, -0.1), _p2_layers(U_SHAPE))
+    assert "paper 2 measured its own networks" in rows[0]["why it may differ"]
+    assert rows[1]["why it may differ"] == ""
