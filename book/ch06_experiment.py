@@ -22,6 +22,7 @@
 # %% tags=["parameters"]
 profile = "quick"  # "quick" (default) or "paper": the profile to run when results/paper has no complete problem
 results_root = "results"  # results directory, relative to the repository (or absolute)
+stages_csv = "benchmarks/results/bench_sweep_stages.csv"  # stage split of the geometry, relative to the repository
 
 # %%
 
@@ -234,3 +235,50 @@ per_config
 # %% [markdown]
 # How these numbers compare with the paper's, target by target, is the subject of
 # {doc}`ch07_results`.
+
+# %% [markdown]
+# ## What the run cost
+#
+# Every network's record in the store carries its share of the batched training of its
+# configuration and the wall time of its geometry over the whole $k$ grid
+# (`ricci_lit.sweeps.timing_table` sums them), and the provenance of each chunk names the machine.
+# For the results rendered here:
+
+# %%
+import json
+from pathlib import Path
+
+from ricci_lit.sweeps import timing_table
+
+timing = timing_table(networks)
+tot = timing[timing["problem"] == "total"].iloc[0]
+glue("ch06_cost_md", Markdown(
+    f"{int(tot['networks']):,} networks took {tot['train_h']:.2f} h of training and {tot['geometry_h']:.2f} h of "
+    f"geometry ({tot['train_share']:.0%} training) on {tot['devices']}"), display=False)
+REPO = Path(ricci_lit.__file__).resolve().parents[1]
+stages_path = REPO / stages_csv
+if stages_path.exists():
+    stages = pd.read_csv(stages_path)
+    meta = json.loads(stages_path.with_suffix(".json").read_text()).get("provenance", {}) \
+        if stages_path.with_suffix(".json").exists() else {}
+    cols = ["knn_s", "graphs_s", "distances_s", "curvature_s"]
+    shares = stages[cols].div(stages[cols].sum(axis=1), axis=0).rename(columns=lambda c: c[:-2] + " share")
+    stage_table = pd.concat([stages[["problem", "architecture", "n_test", "n_representations", "n_k",
+                                     "geometry_table_s", "same_as_stored"]], shares.round(3)], axis=1)
+    glue("ch06_stages_md", Markdown(
+        f"The split of the geometry by stage, re-timed by `benchmarks/bench_sweep_stages.py` on seed 0 of "
+        f"two architectures per problem ({meta.get('created_utc', 'time unknown')}, git "
+        f"{meta.get('git_sha', 'unknown')}, load {meta.get('load_before', 'unknown')}); `same_as_stored` checks "
+        "that the re-timed geometry equals the stored chunk number for number (second table above)."), display=False)
+else:
+    stage_table = None
+    glue("ch06_stages_md", Markdown(f"**No stage split in this build:** `{stages_csv}` does not exist; run "
+                                    "`benchmarks/bench_sweep_stages.py` to measure it."), display=False)
+display(timing.round(3).set_index("problem"))
+display(stage_table if stage_table is not None else Markdown("*(no stage table)*"))
+
+# %% [markdown]
+# {glue:md}`ch06_cost_md`. The seconds are those of the machine and moment each chunk was computed
+# (the sweeps here ran niced on a shared 2-core CPU, single-threaded, beside other work; a
+# configuration's training time is split evenly over its networks). {glue:md}`ch06_stages_md`
+

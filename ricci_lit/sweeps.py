@@ -50,6 +50,7 @@ __all__ = [
     "expected_networks",
     "pack_results",
     "complete_problems",
+    "timing_table",
 ]
 
 #: P1 §3.2 k grid for the synthetic sets (|test| = 1,000).
@@ -449,6 +450,35 @@ def resolve_results_root(root: str | Path) -> Path:
     if not root.is_absolute() and Path.cwd().resolve() != repo:
         return repo / root
     return root
+
+
+def timing_table(networks: pd.DataFrame, by: Sequence[str] = ("problem",)) -> pd.DataFrame:
+    """Where a sweep's time went, from the per-network records of its store.
+
+    ``train_seconds`` of a network is its share of the batched training of its configuration
+    (the ensemble's wall time divided by the networks trained together) and ``geometry_seconds``
+    the wall time of its representations' totals over the whole k grid. Per group of ``by``:
+    the networks, the summed training and geometry hours, their shares, the mean seconds per
+    network, and the devices used. A ``total`` row sums every group.
+    """
+    need = ["train_seconds", "geometry_seconds", "device", *by]
+    missing = [c for c in need if c not in networks.columns]
+    if missing:
+        raise ValueError(f"networks table lacks columns {missing}")
+    if networks.empty:
+        raise ValueError("networks table is empty")
+
+    def one(grp: pd.DataFrame) -> dict[str, Any]:
+        train, geo = float(grp["train_seconds"].sum()), float(grp["geometry_seconds"].sum())
+        return {"networks": len(grp), "train_h": train / 3600, "geometry_h": geo / 3600,
+                "train_share": train / (train + geo) if train + geo > 0 else float("nan"),
+                "train_s_per_network": train / len(grp), "geometry_s_per_network": geo / len(grp),
+                "devices": ", ".join(sorted(set(map(str, grp["device"]))))}
+
+    rows = [{**dict(zip(by, key if isinstance(key, tuple) else (key,))), **one(grp)}
+            for key, grp in networks.groupby(list(by), sort=False)]
+    rows.append({**{b: "total" for b in by}, **one(networks)})
+    return pd.DataFrame(rows)
 
 
 def complete_problems(networks: pd.DataFrame, profile: Profile) -> list[str]:

@@ -492,3 +492,19 @@ def test_book_falls_back_to_the_profile_without_a_complete_problem(tmp_path, mon
     assert "no complete problem" in res.description and "6 of 1512" in res.description
     with pytest.raises(ValueError, match="unknown profile"):
         book_results("huge", root=tmp_path)
+
+
+def test_timing_table_sums_the_stored_seconds():
+    from ricci_lit.sweeps import timing_table
+
+    nets = pd.DataFrame({"problem": ["A", "A", "B"], "train_seconds": [3600.0, 0.0, 1800.0],
+                         "geometry_seconds": [0.0, 3600.0, 1800.0], "device": ["cpu", "cuda", "cpu"]})
+    t = timing_table(nets).set_index("problem")
+    assert t.loc["A", "networks"] == 2 and t.loc["A", "train_h"] == 1.0 and t.loc["A", "geometry_h"] == 1.0
+    assert t.loc["A", "train_share"] == 0.5 and t.loc["A", "devices"] == "cpu, cuda"
+    assert t.loc["B", "geometry_s_per_network"] == 1800.0
+    assert t.loc["total", "networks"] == 3 and t.loc["total", "train_h"] == 1.5
+    with pytest.raises(ValueError, match="lacks columns"):
+        timing_table(nets.drop(columns="device"))
+    with pytest.raises(ValueError, match="empty"):
+        timing_table(nets.iloc[:0])
