@@ -179,6 +179,20 @@ def _coefficients(args: argparse.Namespace) -> int:
     return 0
 
 
+def _p2(args: argparse.Namespace) -> int:
+    from .p2_experiments import run_p2_experiments
+    from .store import StoreMismatchError
+
+    try:
+        r = run_p2_experiments(args.out, args.plan, parts=args.parts, device=args.device, data_dir=args.data_dir,
+                               progress=not args.no_progress)
+    except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"p2 {args.plan}: {r['computed']} units computed, {r['done_before']} already done, {r['units']} in the "
+          f"plan; {r['wall_seconds']:.1f} s; results in {r['out']}")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from .analysis import report
     from .datasets import WELL_TRAINED_THRESHOLD
@@ -280,6 +294,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--data-dir", help="directory holding the MNIST / Fashion-MNIST IDX files")
     f.add_argument("--no-progress", action="store_true", help="no progress bar")
     f.set_defaults(func=_coefficients)
+
+    q = sub.add_parser("p2", help="paper 2's training trajectories and depth profiles (resumable)")
+    q.add_argument("--plan", choices=("quick", "paper"), default="quick")
+    q.add_argument("--out", required=True, help="results directory")
+    q.add_argument("--parts", type=_csv, default=["trajectory", "depth"], help="trajectory,depth")
+    q.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    q.add_argument("--data-dir", help="directory holding the MNIST / Fashion-MNIST IDX files")
+    q.add_argument("--no-progress", action="store_true", help="no progress bars")
+    q.set_defaults(func=_p2)
 
     r = sub.add_parser("report", help="paper 1's analysis of a results directory")
     r.add_argument("--results", required=True, help="a results directory written by `ricci-lit sweep`")

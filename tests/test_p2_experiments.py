@@ -1,0 +1,92 @@
+"""Paper 2's trajectories and depth profiles as a resumable store (:mod:`ricci_lit.p2_experiments`).
+
+The quick plan (dataset A, 200 test points, a few epochs) is run once; its numbers must equal the
+functions it wraps (:func:`ricci_lit.dynamics.local_coefficient_trajectory`, and training with
+paper 2's protocol followed by :func:`ricci_lit.controls.network_coefficients`), a rerun computes
+nothing, and the command line refuses bad input with exit status 2.
+"""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ricci_lit.cli import main
+from ricci_lit.p2_experiments import PLANS, load_p2_experiments, run_p2_experiments
+from ricci_lit.store import StoreMismatchError
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("p2") / "res"
+    summary = run_p2_experiments(out, "quick", progress=False)
+    return out, summary
+
+
+def _quick_data():
+    from ricci_lit.p2_experiments import _data
+
+    return _data("A", PLANS["quick"], 1.0, None)
+
+
+def test_trajectory_equals_local_coefficient_trajectory(quick):
+    from ricci_lit.dynamics import local_coefficient_trajectory
+
+    out, summary = quick
+    assert summary["computed"] == 3 and summary["units"] == 3
+    traj, depth, manifest = load_p2_experiments(out)
+    plan = PLANS["quick"]
+    assert manifest["profile"] == "p2-quick" and manifest["settings"] == plan.settings()
+    x_tr, y_tr, x_te, y_te = _quick_data()
+    ref = local_coefficient_trajectory(x_tr, y_tr, x_te, y_te, "narrow-shallow", list(plan.trajectory_seeds),
+                                       k=plan.k, curvature=list(plan.curvatures), epochs=plan.epochs,
+                                       every=plan.every, device="cpu")
+    got = traj.drop(columns=["problem", "architecture", "seconds"])
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), ref.reset_index(drop=True), check_dtype=False)
+    assert sorted(set(traj["epoch"])) == [0, 2, 4]
+
+
+def test_depth_profiles_follow_paper_two_protocol(quick):
+    from ricci_lit.controls import network_coefficients
+    from ricci_lit.models import representations
+    from ricci_lit.training import UntilAccuracyConfig, train_until_accuracy
+
+    out, _ = quick
+    _, depth, _ = load_p2_experiments(out)
+    plan = PLANS["quick"]
+    assert sorted(set(depth["depth"])) == [4, 6]
+    x_tr, y_tr, x_te, y_te = _quick_data()
+    res = train_until_accuracy(x_tr, y_tr, [25] * 4, list(plan.depth_seeds),
+                               UntilAccuracyConfig(threshold=plan.threshold, max_steps=plan.max_steps),
+                               device="cpu", progress=False, init="torch")
+    tabs = network_coefficients(representations(res.ensemble.to("cpu"), x_te), plan.k, curvatures=plan.curvatures)
+    d4 = depth[depth["depth"] == 4].sort_values(["network", "curvature", "transition"])
+    ref = tabs.layers.sort_values(["network", "curvature", "transition"])
+    np.testing.assert_allclose(d4["layer_rho"].to_numpy(), ref["layer_rho"].to_numpy(), atol=1e-12)
+    assert (d4.groupby("network")["transition"].nunique() == 5).all()  # 4 hidden layers: 5 transitions
+    steps = d4.drop_duplicates("network")["steps"].to_numpy()
+    np.testing.assert_array_equal(steps, np.asarray(res.steps))
+    assert d4["reached"].dtype == bool
+
+
+def test_rerun_refusals_and_cli(quick, tmp_path, capsys):
+    out, _ = quick
+    copy = tmp_path / "res"
+    shutil.copytree(out, copy)
+    again = run_p2_experiments(copy, "quick", progress=False)
+    assert again["computed"] == 0 and again["done_before"] == 3
+    assert not list((copy / "chunks").glob("*.parquet"))  # packed
+    with pytest.raises(StoreMismatchError):
+        run_p2_experiments(copy, "paper", progress=False)
+    with pytest.raises(ValueError, match="unknown plan"):
+        run_p2_experiments(tmp_path / "x", "huge", progress=False)
+    with pytest.raises(ValueError, match="parts"):
+        run_p2_experiments(tmp_path / "x", "quick", parts=["everything"], progress=False)
+    assert main(["p2", "--plan", "quick", "--out", str(copy), "--no-progress"]) == 0
+    assert "0 units computed, 3 already done" in capsys.readouterr().out
+    assert main(["p2", "--plan", "paper", "--out", str(copy), "--no-progress"]) == 2
+    assert "refusing to mix" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError, match="no manifest.json"):
+        load_p2_experiments(tmp_path / "nowhere")
