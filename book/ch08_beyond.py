@@ -251,7 +251,143 @@ deep_profile.pivot(index="transition", columns="line", values="rho_mean").round(
 # Paper 2 reports, for its own networks, a U-shape with a minimum of about −0.65 to −0.73 in the
 # early-middle layers and a rise toward −0.1 at the end; {doc}`ch07_results` judges that statement
 # (item 8) on these profiles.
+
+# %% [markdown]
+# ## Paper 2's training-side heuristics at scale
 #
+# `ricci_lit.p2_experiments.run_p2_experiments` (`ricci-lit p2 --plan paper`) runs two experiments
+# into `results/paper-p2`: the coefficients along training of three of paper 1's configurations
+# (paper 1's training, recorded at initialisation and every two epochs; $k$ = 50 as paper 2;
+# approximate Ollivier and augmented Forman curvatures), and the layer profiles of width-25
+# networks of six depths trained with paper 2's protocol (full-batch Adam until 99 % training
+# accuracy, PyTorch initialisation, pixels in [0, 1]). This section renders
+# {glue:md}`ch08_p2_description`
+
+# %%
+from ricci_lit.p2_experiments import PLANS as P2_PLANS
+from ricci_lit.p2_experiments import book_p2
+
+p2 = book_p2(results_root)
+P2_PLAN = P2_PLANS["paper"]
+if p2 is None:
+    glue("ch08_p2_description", Markdown("**nothing: `results/paper-p2` is not in this build**, so the figures "
+                                         "below say so instead of showing data."), display=False)
+    p2_traj, p2_depth = pd.DataFrame(), pd.DataFrame()
+else:
+    p2_traj, p2_depth, p2_manifest = p2
+    made = p2_manifest.get("created", {})
+    glue("ch08_p2_description", Markdown(
+        f"`{results_root}/paper-p2` (plan `{p2_manifest['settings']['name']}`: {len(p2_traj):,} trajectory rows, "
+        f"{len(p2_depth):,} layer rows; ricci_lit {p2_manifest.get('ricci_lit')}, git {made.get('git_sha', 'unknown')})."),
+        display=False)
+P2_CURV = "approx-ollivier"
+# the units of the store's own plan (the paper plan when there is no store); the figure slots below
+# are those of the paper plan: three trajectories and two depth problems
+plan_settings = p2_manifest["settings"] if p2 is not None else P2_PLAN.settings()
+traj_units = [tuple(u) for u in plan_settings["trajectories"]]
+depth_units = list(plan_settings["depth_problems"])
+for i in range(len(traj_units), len(P2_PLAN.trajectories)):
+    glue(f"ch08_p2_traj_{i}", figures.message_figure("no further configuration in this plan"), display=False)
+for i in range(len(depth_units), len(P2_PLAN.depth_problems)):
+    glue(f"ch08_p2_depth_{i}", figures.message_figure("no further problem in this plan"), display=False)
+stop_rows = []
+for i, (problem, arch) in enumerate(traj_units[:len(P2_PLAN.trajectories)]):
+    traj = p2_traj[(p2_traj["problem"] == problem) & (p2_traj["architecture"] == arch)] if len(p2_traj) else p2_traj
+    if traj.empty:
+        glue(f"ch08_p2_traj_{i}", figures.message_figure(f"{problem} · {arch}: not computed in this build"),
+             display=False)
+        continue
+    traj = traj[traj["curvature"] == P2_CURV]
+    curve = traj.groupby("epoch", sort=True).agg(
+        local_mean=("local_mean", "mean"), local_mean_sem=("local_mean", "sem"),
+        train_accuracy=("train_accuracy", "mean"), test_accuracy=("test_accuracy", "mean")).reset_index()
+    table = dynamics.early_stopping_table(traj)
+    stop = table.loc[table["network"] == -1, "stop_epoch"].iloc[0]
+    fig = figures.trajectory_figure(curve, stop_epoch=None if pd.isna(stop) else int(stop))
+    fig.axes[0].set_title(f"{problem} · {arch}")
+    glue(f"ch08_p2_traj_{i}", fig, display=False)
+    stop_rows.append(table.assign(problem=problem, architecture=arch))
+stops_paper = pd.concat(stop_rows, ignore_index=True) if stop_rows else pd.DataFrame()
+if len(stops_paper):
+    means = stops_paper[stops_paper["network"] == -1]
+    glue("ch08_p2_stop_md", Markdown("; ".join(
+        f"{r.problem} · {r.architecture}: stop at epoch {r.stop_epoch} (test accuracy {r.test_accuracy_at_stop:.1%}; "
+        f"best {r.best_test_accuracy:.1%} at epoch {r.best_test_epoch}, final {r.final_test_accuracy:.1%}; "
+        f"minimum {r.min_value:+.2f} at epoch {r.min_epoch})" for r in means.itertuples()) + "."), display=False)
+    display(stops_paper.set_index(["problem", "architecture", "network"]).round(3))
+else:
+    glue("ch08_p2_stop_md", Markdown("not computed in this build."), display=False)
+
+# %% [markdown]
+# ```{glue:figure} ch08_p2_traj_0
+# :name: ch08-p2-traj-0
+#
+# Mean local coefficient (approximate Ollivier, ± one standard error over 6 networks) and mean
+# training and test accuracy along paper 1's training; the vertical line is our stopping rule's
+# epoch (the rule of the small-scale section below).
+# ```
+#
+# ```{glue:figure} ch08_p2_traj_1
+# :name: ch08-p2-traj-1
+#
+# The same for the second configuration.
+# ```
+#
+# ```{glue:figure} ch08_p2_traj_2
+# :name: ch08-p2-traj-2
+#
+# The same for the third configuration.
+# ```
+#
+# Network means, by configuration: {glue:md}`ch08_p2_stop_md` The table lists every network
+# (`network` −1 is the mean curve).
+#
+# ### Layer profiles across depths (paper 2's depth criterion)
+
+# %%
+crit_rows = []
+for i, problem in enumerate(depth_units[:len(P2_PLAN.depth_problems)]):
+    d = p2_depth[(p2_depth["problem"] == problem) & (p2_depth["curvature"] == P2_CURV)] if len(p2_depth) else p2_depth
+    if d.empty:
+        glue(f"ch08_p2_depth_{i}", figures.message_figure(f"{problem}: not computed in this build"), display=False)
+        continue
+    reached = d.drop_duplicates(["depth", "network"])
+    # network indices restart at 0 in every depth's ensemble: make them unique across depths
+    prof = dynamics.profile_from_layers(d[d["reached"]].assign(network=lambda t: t["depth"] * 1000 + t["network"]),
+                                        by=("problem",))
+    prof["depth"] = prof["n_hidden"].astype(str) + " hidden"
+    crit = dynamics.critical_layers(prof, -0.2, by=("problem", "curvature", "n_hidden"))
+    crit["networks reaching 99 %"] = crit["n_hidden"].map(reached.groupby("depth")["reached"].sum())
+    crit["networks"] = crit["n_hidden"].map(reached.groupby("depth").size())
+    crit["mean test accuracy"] = crit["n_hidden"].map(reached.groupby("depth")["test_accuracy"].mean())
+    crit_rows.append(crit)
+    fig = figures.layer_profile_figure(prof, hue="depth", threshold=-0.2,
+                                       critical={f"{r.n_hidden} hidden": r.critical_layer for r in crit.itertuples()})
+    fig.axes[0].set_title(problem)
+    glue(f"ch08_p2_depth_{i}", fig, display=False)
+crit_paper_depth = pd.concat(crit_rows, ignore_index=True) if crit_rows else pd.DataFrame()
+crit_paper_depth.round(3) if len(crit_paper_depth) else Markdown("*(no depth profiles in this build)*")
+
+# %% [markdown]
+# ```{glue:figure} ch08_p2_depth_0
+# :name: ch08-p2-depth-0
+#
+# Mean layer coefficient (approximate Ollivier, ± one standard error over the networks that reached
+# 99 % training accuracy) of width-25 networks of each depth, first problem of the plan; rings mark
+# the critical layer by our rule (dotted line −0.2).
+# ```
+#
+# ```{glue:figure} ch08_p2_depth_1
+# :name: ch08-p2-depth-1
+#
+# The same for the second problem of the plan.
+# ```
+#
+# The table gives, per problem and depth, our critical layer, where the profile is lowest, and how
+# many networks reached paper 2's 99 % training accuracy. Paper 2's claim is that the critical
+# layer hardly moves with depth.
+
+# %% [markdown]
 # ## Untrained against trained networks, small settings
 #
 # Paper 2 (§A.1.1) computed paper 1's global coefficient for randomly initialised, untrained

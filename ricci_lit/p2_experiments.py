@@ -35,7 +35,7 @@ import pandas as pd
 from .provenance import provenance
 from .store import ResultsStore, read_table
 
-__all__ = ["P2Plan", "PLANS", "run_p2_experiments", "load_p2_experiments"]
+__all__ = ["P2Plan", "PLANS", "run_p2_experiments", "load_p2_experiments", "book_p2"]
 
 
 @dataclass(frozen=True)
@@ -198,3 +198,19 @@ def load_p2_experiments(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, di
         raise FileNotFoundError(f"{root} is not a results directory (no manifest.json); run `ricci-lit p2` first")
     manifest = json.loads((root / "manifest.json").read_text())
     return read_table(root, "trajectory"), read_table(root, "depth"), manifest
+
+
+def book_p2(root: str | Path = "results", *, name: str = "paper-p2"
+            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]] | None:
+    """The committed store ``root/name`` of :func:`run_p2_experiments` for the book, or ``None``
+    when it is absent or holds nothing yet (a relative ``root`` is resolved as the results
+    chapters resolve theirs, :func:`ricci_lit.sweeps.resolve_results_root`)."""
+    from .sweeps import resolve_results_root
+
+    directory = resolve_results_root(root) / name
+    if not (directory / "manifest.json").exists():
+        return None
+    traj, depth, manifest = load_p2_experiments(directory)
+    if traj.empty and depth.empty:
+        return None
+    return traj, depth, manifest

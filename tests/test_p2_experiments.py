@@ -90,3 +90,12 @@ def test_rerun_refusals_and_cli(quick, tmp_path, capsys):
     assert "refusing to mix" in capsys.readouterr().err
     with pytest.raises(FileNotFoundError, match="no manifest.json"):
         load_p2_experiments(tmp_path / "nowhere")
+
+
+def test_book_p2(quick, tmp_path):
+    from ricci_lit.p2_experiments import book_p2
+
+    assert book_p2(tmp_path) is None
+    shutil.copytree(quick[0], tmp_path / "paper-p2")
+    traj, depth, manifest = book_p2(tmp_path)
+    assert len(traj) and len(depth) and manifest["profile"] == "p2-quick"
