@@ -120,6 +120,7 @@ def _sweep(args: argparse.Namespace) -> int:
     try:
         profile = get_profile(args.profile, problems=args.problems, architectures=args.architectures,
                               n_seeds=args.seeds, n_test=args.n_test, epochs=args.epochs,
+                              pixel_scale=args.pixel_scale, mode=args.mode,
                               k_synthetic=args.k_synthetic, k_real=args.k_real)
         out = args.out or f"results/{profile.name}"
         summary = run_sweep(profile, out, device=args.device, data_dir=args.data_dir,
@@ -230,6 +231,16 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive finite number, got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         return int(text)
@@ -267,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--epochs", type=_positive_int, help="override: training epochs")
     w.add_argument("--k-synthetic", type=_int_list, help="override: k grid for synthetic problems")
     w.add_argument("--k-real", type=_int_list, help="override: k grid for MNIST / Fashion-MNIST")
+    w.add_argument("--pixel-scale", type=_positive_float,
+                   help="override: factor applied to raw 0-255 pixels (1/255 = 0.00392156862745098 for [0, 1])")
+    w.add_argument("--mode", choices=MODES, help="override: kNN graph mode (union or r-compat)")
     w.add_argument("--save-representations", type=_int_list, metavar="SEEDS",
                    help="also store the representations of these seeds (.npz)")
     w.add_argument("--no-progress", action="store_true", help="no progress bars")

@@ -148,6 +148,12 @@ def get_profile(name: str, **overrides: Any) -> Profile:
     for ks in (prof.k_synthetic, prof.k_real):
         if not ks or any(int(k) < 1 for k in ks):
             raise ValueError(f"k grids must be non-empty lists of positive integers, got {ks}")
+    from .graphs import MODES
+
+    if prof.mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {prof.mode!r}")
+    if not (isinstance(prof.pixel_scale, (int, float)) and 0 < prof.pixel_scale < float("inf")):
+        raise ValueError(f"pixel_scale must be a positive finite number, got {prof.pixel_scale!r}")
     if prof.n_test is not None and prof.n_test < 3:
         raise ValueError(f"n_test must be at least 3, got {prof.n_test}")
     return prof

@@ -508,3 +508,24 @@ def test_timing_table_sums_the_stored_seconds():
         timing_table(nets.drop(columns="device"))
     with pytest.raises(ValueError, match="empty"):
         timing_table(nets.iloc[:0])
+
+
+def test_cli_graph_mode_and_pixel_scale_are_settings(tmp_path, capsys):
+    """A sensitivity run (r-compat graphs, pixels scaled) records its settings and is refused in
+    a store of the default settings."""
+    out = tmp_path / "res"
+    assert main(["sweep", *TINY, "--out", str(out), "--mode", "r-compat", "--pixel-scale", "0.5"]) == 0
+    nets, geo, manifest = load_results(out)
+    assert manifest["settings"]["mode"] == "r-compat" and manifest["settings"]["pixel_scale"] == 0.5
+    assert len(nets) == 2
+    capsys.readouterr()
+    assert main(["sweep", *TINY, "--out", str(out)]) == 2
+    assert "settings differ in mode, pixel_scale" in capsys.readouterr().err
+    for bad in ("0", "-1", "inf", "x"):
+        assert main(["sweep", *TINY, "--out", str(tmp_path / "b"), "--pixel-scale", bad]) == 2
+        assert "positive" in capsys.readouterr().err
+    assert main(["sweep", *TINY, "--out", str(tmp_path / "b"), "--mode", "mutual"]) == 2
+    with pytest.raises(ValueError, match="mode must be"):
+        get_profile("quick", mode="mutual")
+    with pytest.raises(ValueError, match="pixel_scale"):
+        get_profile("quick", pixel_scale=0.0)
