@@ -29,7 +29,6 @@ fig1a_seed = 0  # its seed
 data_seed = 0  # seed of the synthetic data set A
 
 # %%
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue

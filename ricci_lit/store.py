@@ -101,6 +101,24 @@ def _check_part(part: str, label: str) -> None:
         raise ValueError(f"invalid chunk {label} {part!r}: use letters, digits and . _ = + - (no '--')")
 
 
+def _atomic_write_parquet(table: Any, path: Path, **options: Any) -> None:
+    """Write a pyarrow table to ``path`` all or nothing: a temporary file in the same directory,
+    flushed to disk, then renamed over ``path`` (removed again if anything fails)."""
+    import pyarrow.parquet as pq
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, **options)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
     """The provenance record stored in a chunk's Parquet metadata."""
     import pyarrow.parquet as pq
@@ -214,7 +232,6 @@ class ResultsStore:
     def write_chunk(self, table: str, key: str, frame: pd.DataFrame, prov: dict[str, Any]) -> Path:
         """Write one chunk atomically with its provenance. An existing chunk is an error."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         path = self.chunk_path(table, key)
         if path.exists() or key in _packed_keys(self.root, table):
@@ -226,17 +243,7 @@ class ResultsStore:
         meta = dict(tab.schema.metadata or {})
         meta[_PROV_KEY] = json.dumps(prov, default=str).encode()
         tab = tab.replace_schema_metadata(meta)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            pq.write_table(tab, tmp, compression="zstd")
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-            _fsync_dir(path.parent)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _atomic_write_parquet(tab, path, compression="zstd")
         return path
 
     def chunk_keys(self, table: str) -> list[str]:
@@ -297,18 +304,8 @@ class ResultsStore:
             if new:
                 merged = pa.concat_tables(parts, promote_options="permissive")
                 target.parent.mkdir(exist_ok=True)
-                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-                os.close(fd)
-                try:
-                    pq.write_table(merged, tmp, compression="zstd", compression_level=9,
-                                   row_group_size=1 << 20)
-                    with open(tmp, "rb+") as fh:
-                        os.fsync(fh.fileno())
-                    os.replace(tmp, target)
-                    _fsync_dir(target.parent)
-                except BaseException:
-                    Path(tmp).unlink(missing_ok=True)
-                    raise
+                _atomic_write_parquet(merged, target, compression="zstd", compression_level=9,
+                                      row_group_size=1 << 20)
                 written.append(target)
             for key in loose[group]:  # now held by the packed file (old or new rows)
                 self.chunk_path(table, key).unlink(missing_ok=True)

@@ -107,7 +107,6 @@ def test_rerun_and_extension_equal_one_run(source, coeffs, tmp_path):
 
 def test_best_k_is_paper_one_rule_on_the_source(source, tmp_path):
     from ricci_lit.analysis import report
-    from ricci_lit.datasets import WELL_TRAINED_THRESHOLD
     from ricci_lit.sweeps import load_results
 
     # after 2 epochs no network passes paper 1's 99 % threshold: no best k, the sweep says so
