@@ -128,8 +128,9 @@ with pd.option_context("display.max_rows", 200):
 # coefficients, and the mean test accuracy.
 
 # %%
+SHORT = {"forman": "F", "augmented-forman": "AF", "approx-ollivier": "AO"}
 fig = figures.control_coefficients_figure(
-    union.assign(curvature=lambda d: d["problem"] + " · " + d["curvature"]),
+    union.assign(curvature=lambda d: d["problem"] + " · " + d["curvature"].map(SHORT)),
     columns={"rho_hidden": "paper 1's ρ (hidden layers)", "local_mean": "mean local ρ(x)"}, x="curvature")
 glue("ch08_paper_control_fig", fig, display=False)
 forman_u = union[(union["curvature"] == "forman") & (union["state"] == "untrained")]
@@ -164,8 +165,9 @@ pd.Series(paper_numbers, name="share (Forman, union graphs)").round(3).to_frame(
 # :name: ch08-paper-control
 #
 # Paper 1's networks at paper scale: paper 1's global coefficient over the hidden layers (left) and
-# each network's mean local coefficient (right), by problem and curvature, untrained and trained
-# (one dot per network, black bar the mean, dashed line 0; union graphs).
+# each network's mean local coefficient (right), by problem and curvature (F Forman, AF augmented
+# Forman, AO approximate Ollivier), untrained and trained (one dot per network, black bar the mean,
+# dashed line 0; union graphs).
 # ```
 #
 # Over the {glue:text}`ch08_p_n` untrained networks (Forman curvature, union graphs), paper 2's
