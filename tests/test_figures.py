@@ -399,7 +399,7 @@ def test_every_public_function_is_tested():
         "coefficient_by_k_figure", "pca_2d", "pca_layers_figure", "point_clouds_figure",
         "image_grid_figure", "accuracy_strip_figure", "coefficient_heatmap_figure",
         "flow_scatter_grid_figure", "control_coefficients_figure", "correlation_matrix_figure",
-        "layer_profile_figure", "trajectory_figure",
+        "layer_profile_figure", "trajectory_figure", "message_figure",
     }
     functions = {name for name in figures.__all__ if callable(getattr(figures, name))}
     assert functions <= tested, f"untested figure functions: {sorted(functions - tested)}"
