@@ -77,18 +77,24 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def _atomic_replace(path: Path, write: Callable[[str], None]) -> None:
+    """Create ``path`` all or nothing: ``write`` fills a temporary file in the same directory,
+    which is flushed to disk and renamed over ``path`` (and removed again if anything fails)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
+        write(tmp)
+        with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    _atomic_replace(path, lambda tmp: Path(tmp).write_bytes(data))
 
 
 def default_group(key: str) -> str:
@@ -102,21 +108,10 @@ def _check_part(part: str, label: str) -> None:
 
 
 def _atomic_write_parquet(table: Any, path: Path, **options: Any) -> None:
-    """Write a pyarrow table to ``path`` all or nothing: a temporary file in the same directory,
-    flushed to disk, then renamed over ``path`` (removed again if anything fails)."""
+    """Write a pyarrow table to ``path`` all or nothing (:func:`_atomic_replace`)."""
     import pyarrow.parquet as pq
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, **options)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _atomic_replace(path, lambda tmp: pq.write_table(table, tmp, **options))
 
 
 def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
