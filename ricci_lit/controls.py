@@ -366,7 +366,8 @@ def network_coefficients(
 
 
 def _load_xy(problem: object, *, n_test: int | None, n_train: int | None, data_seed: int,
-             pixel_scale: float) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+             pixel_scale: float, data_dir: str | None = None
+             ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(name, x_train, y_train, x_test, y_test)`` of a problem name or a Dataset.
 
     With ``n_train`` a deterministic subset of the training set is kept (the same rule as the
@@ -375,7 +376,7 @@ def _load_xy(problem: object, *, n_test: int | None, n_train: int | None, data_s
     from .datasets import Dataset, load_problem
 
     if isinstance(problem, str):
-        ds = load_problem(problem, seed=data_seed, n_test=n_test, pixel_scale=pixel_scale)
+        ds = load_problem(problem, seed=data_seed, n_test=n_test, pixel_scale=pixel_scale, data_dir=data_dir)
     elif isinstance(problem, Dataset):
         ds = problem
         if n_test is not None and n_test != ds.n_test:

@@ -81,14 +81,11 @@ PLANS: Mapping[str, P2Plan] = MappingProxyType({
 
 
 def _data(problem: str, plan: P2Plan, pixel_scale: float, data_dir: str | None):
-    from .datasets import load_problem
+    """``(x_train, y_train, x_test, y_test)`` with the sweeps' deterministic training subset."""
+    from .controls import _load_xy
 
-    ds = load_problem(problem, seed=0, n_test=plan.n_test, pixel_scale=pixel_scale, data_dir=data_dir)
-    x_train, y_train = np.asarray(ds.x_train, np.float32), np.asarray(ds.y_train, np.float32)
-    if plan.n_train is not None and len(x_train) > plan.n_train:
-        idx = np.sort(np.random.default_rng(0).permutation(len(x_train))[: plan.n_train])
-        x_train, y_train = x_train[idx], y_train[idx]
-    return x_train, y_train, np.asarray(ds.x_test, np.float32), np.asarray(ds.y_test, np.float32)
+    return _load_xy(problem, n_test=plan.n_test, n_train=plan.n_train, data_seed=0, pixel_scale=pixel_scale,
+                    data_dir=data_dir)[1:]
 
 
 def run_p2_experiments(out: str | Path, plan: str | P2Plan = "paper", *, parts: Sequence[str] = ("trajectory", "depth"),
