@@ -80,7 +80,7 @@ def _fsync_dir(path: Path) -> None:
 def _atomic_replace(path: Path, write: Callable[[str], None]) -> None:
     """Create ``path`` all or nothing: ``write`` fills a temporary file in the same directory,
     which is flushed to disk and renamed over ``path`` (and removed again if anything fails)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.pid{os.getpid()}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
@@ -91,6 +91,28 @@ def _atomic_replace(path: Path, write: Callable[[str], None]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+_TMP_PID_RE = re.compile(r"\.pid(\d+)\.[^.]*\.tmp$")
+
+
+def _writer_alive(tmp: Path) -> bool:
+    """Whether the process named in a temporary file's name (:func:`_atomic_replace` writes its
+    pid there) still runs: its file may be a write in progress, by a sweep beside this one on
+    other problems, and must not be removed. A name without a pid is a leftover."""
+    m = _TMP_PID_RE.search(tmp.name)
+    if m is None:
+        return False
+    pid = int(m.group(1))
+    if pid == os.getpid():
+        return False  # this process is only now opening the store: none of its writes is under way
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - a live process of another user
+        return True
+    return True
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -155,7 +177,8 @@ class ResultsStore:
             raise PermissionError(f"results directory {self.root} is not writable ({exc.strerror or exc})") from None
         for leftover in [*(self.root / "chunks").glob(".*.tmp"), *(self.root / "checkpoints").glob(".*.tmp"),
                          *(self.root / "packed").glob(".*.tmp")]:
-            leftover.unlink(missing_ok=True)
+            if not _writer_alive(leftover):  # another live process may be writing it right now
+                leftover.unlink(missing_ok=True)
         self._check_manifest()
 
     # -- manifest ---------------------------------------------------------------------------

@@ -207,6 +207,37 @@ def test_leftover_temp_files_are_removed_on_open(store):
     assert keep.read_text() == "keep me"
 
 
+def test_a_live_writers_temp_file_is_left_alone(store):
+    """Two sweeps on other problems may share a store: opening it must not delete the file that
+    the other, live, process is writing at that moment; a dead writer's file goes."""
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    try:
+        busy = store.root / "chunks" / f".network--x.parquet.pid{live.pid}.abc123.tmp"
+        stale = store.root / "chunks" / f".network--y.parquet.pid{dead.pid}.def456.tmp"
+        for p in (busy, stale):
+            p.write_bytes(b"half")
+        ResultsStore(store.root, "quick", dict(SETTINGS))
+        assert busy.exists() and not stale.exists()
+    finally:
+        live.kill()
+        live.wait()
+    ResultsStore(store.root, "quick", dict(SETTINGS))
+    assert not busy.exists()
+
+
+def test_temp_files_name_their_writer(store, monkeypatch):
+    import pyarrow.parquet as pq
+
+    seen = []
+    original = pq.write_table
+    monkeypatch.setattr(pq, "write_table", lambda table, where, *a, **kw: (seen.append(where),
+                                                                          original(table, where, *a, **kw)))
+    store.write_chunk("network", "named", _frame(), {"seed": 0})
+    assert len(seen) == 1 and f".pid{os.getpid()}." in Path(seen[0]).name
+
+
 def test_existing_chunk_is_never_rewritten(store):
     path = store.write_chunk("network", "k", _frame(), {"seed": 0})
     before = (path.read_bytes(), path.stat().st_mtime_ns)
