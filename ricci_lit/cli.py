@@ -1,4 +1,4 @@
-"""Command line: ``ricci-lit coefficient|sweep|report``.
+"""Command line: ``ricci-lit coefficient|sweep|report|pack|coefficients|p2|sensitivity``.
 
 ``ricci-lit coefficient ACTS.npz --k K`` computes the Ricci coefficients of the representations
 stored in ``ACTS.npz`` (``arr_0 … arr_M`` as ``numpy.savez(path, *reps)`` writes them, or named
@@ -231,6 +231,48 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _named_dir(text: str) -> tuple[str, str]:
+    name, sep, path = text.partition("=")
+    if not sep or not name.strip() or not path.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=DIR, got {text!r}")
+    return name.strip(), path.strip()
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from .sensitivity import SETTING_LABELS, sensitivity
+
+    variants = dict(args.variant)
+    if len(variants) != len(args.variant):
+        raise UsageError("each --variant needs its own NAME")
+    try:
+        res = sensitivity(args.reference, variants, layers=args.layers)
+    except (ValueError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from None
+    if args.json:
+        def rows(frame):
+            return json.loads(frame.to_json(orient="records"))
+        print(json.dumps({"headline": rows(res.headline), "configurations": rows(res.configurations),
+                          "settings": {k: {s: list(v) for s, v in d.items()} for k, d in res.settings.items()},
+                          "ks": res.ks}))
+        return 0
+    import pandas as pd
+
+    for name, diff in res.settings.items():
+        what = "; ".join(f"{SETTING_LABELS.get(s, s)} {a!r} -> {b!r}" for s, (a, b) in diff.items())
+        print(f"variant {name}: {what}; k in {res.ks[name]}")
+        for _, r in res.headline[res.headline["variant"] == name].iterrows():
+            share = (f"{r['negative']} of {r['kept']} kept networks with rho < 0 = {r['fraction_negative']:.1%} "
+                     f"(95 % {r['ci_low']:.1%}-{r['ci_high']:.1%})" if r["kept"] else "no kept network")
+            print(f"  {r['side']:<9} {r['networks']} common networks: {share}")
+        agree = res.headline[res.headline["variant"] == name]["sign_agreement"].iloc[0]
+        if agree is not None and not pd.isna(agree):
+            print(f"  sign of rho agrees for {agree:.1%} of the networks kept on both sides")
+    with pd.option_context("display.width", 160, "display.max_rows", 200):
+        print()
+        print(res.configurations.round(3).to_string(index=False))
+    return 0
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -323,6 +365,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--layers", choices=("hidden", "all"), default="hidden")
     r.add_argument("--json", action="store_true", help="print one JSON object")
     r.set_defaults(func=_report)
+    v = sub.add_parser("sensitivity", help="paper 1's headline numbers in variant stores beside a reference store")
+    v.add_argument("--reference", required=True, help="the reference results directory (e.g. results/paper)")
+    v.add_argument("--variant", required=True, action="append", type=_named_dir, metavar="NAME=DIR",
+                   help="a variant results directory (repeatable), e.g. r-compat=results/paper-sensitivity-r-compat")
+    v.add_argument("--layers", choices=("hidden", "all"), default="hidden")
+    v.add_argument("--json", action="store_true", help="print one JSON object")
+    v.set_defaults(func=_sensitivity)
     return parser
 
 

@@ -1,0 +1,222 @@
+"""How paper 1's headline numbers move when a choice it leaves open is made the other way.
+
+Paper 1 does not say how its kNN graph treats direction and ties, nor whether pixels were scaled
+(paper-notes §1, §3: our default is the undirected union graph on raw 0–255 pixels; the authors'
+R code builds the ``r-compat`` graph). A *variant* store is a sweep run with one such setting
+changed (``ricci-lit sweep --mode r-compat``, ``--pixel-scale 0.00392156862745098``), usually on a
+subset of the seeds. This module puts it beside the *reference* store (``results/paper``) on
+exactly the networks both hold, so that a difference is the setting's and not the sample's:
+
+1. the common networks are the ``(problem, architecture, seed)`` keys present in both stores,
+   and the common ``k`` the values of both grids;
+2. paper 1's analysis (:func:`ricci_lit.analysis.report`: well-trained filter, aggregated
+   coefficient per ``k``, best ``k``, per-network ``ρ`` at that ``k``; P1 §3.2–3.3) runs on each
+   store restricted to them;
+3. per configuration: the best ``k`` and its aggregated coefficient on each side, the kept and
+   negative networks, and the *sign agreement*, the share of networks kept on both sides whose
+   ``ρ`` has the same sign; per variant, the same counts pooled (the headline "share with
+   ``ρ < 0``", P1 §3.3) with Wilson 95 % intervals.
+
+A graph-mode variant re-uses the same trained networks (training does not depend on the graph;
+the sweep is seeded), so its differences are the geometry's alone; a pixel-scale variant trains
+other networks, so its differences include training's.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .analysis import NETWORK_KEYS, Report, report
+
+__all__ = ["SETTING_LABELS", "Sensitivity", "wilson_interval", "compare_tables", "compare_stores",
+           "sensitivity", "book_sensitivity"]
+
+#: How the book names a store's setting when it differs from the reference's.
+SETTING_LABELS: Mapping[str, str] = {"mode": "kNN graph", "pixel_scale": "pixel scale",
+                                     "curvature": "curvature", "epochs": "epochs"}
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion ``successes / n``.
+
+    ``p̂ ± z√(p̂(1−p̂)/n + z²/4n²)`` re-centred at ``(p̂ + z²/2n)/(1 + z²/n)`` and divided by
+    ``1 + z²/n``, with ``z`` the normal quantile of ``(1 + level)/2``. Raises on ``n = 0``
+    rather than returning NaN."""
+    from scipy.stats import norm
+
+    if n <= 0:
+        raise ValueError("a proportion needs at least one trial")
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes must lie in [0, {n}], got {successes}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    z = float(norm.ppf(0.5 + level / 2))
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """The comparison of one or more variant stores with a reference store.
+
+    Attributes
+    ----------
+    headline
+        One row per (variant, side ∈ {reference, variant}): ``networks`` (common), ``above_threshold``,
+        ``kept``, ``negative``, ``fraction_negative`` with its Wilson 95 % interval
+        (``ci_low``, ``ci_high``), ``regression_t`` (the z term's t of Table S2, when fitted),
+        ``sign_agreement`` (networks kept on both sides with the same sign of ρ, as a share).
+    configurations
+        One row per (variant, problem, architecture): ``networks``, ``best_k`` and ``aggregated``
+        on each side (``_reference`` / ``_variant``), ``kept``/``negative`` on each side,
+        ``both_kept`` and ``sign_agreement``.
+    settings
+        Per variant, the manifest settings that differ from the reference's: ``{name: (ref, var)}``.
+    ks
+        Per variant, the common ``k`` values the comparison used.
+    """
+
+    headline: pd.DataFrame
+    configurations: pd.DataFrame
+    settings: dict[str, dict[str, tuple[Any, Any]]] = field(default_factory=dict)
+    ks: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _keys(frame: pd.DataFrame) -> pd.MultiIndex:
+    return pd.MultiIndex.from_frame(frame[NETWORK_KEYS].astype({"seed": int}))
+
+
+def _restrict(networks: pd.DataFrame, geometry: pd.DataFrame, keys: pd.MultiIndex,
+              ks: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    nets = networks[_keys(networks).isin(keys)].reset_index(drop=True)
+    geo = geometry[_keys(geometry).isin(keys) & geometry["k"].astype(int).isin(ks)].reset_index(drop=True)
+    return nets, geo
+
+
+def _sign_agreement(ref: Report, var: Report) -> pd.DataFrame:
+    """Per network kept on both sides: whether ρ has the same sign."""
+    def kept(rep: Report) -> pd.DataFrame:
+        n = rep.nets
+        k = n[n["well_trained"] & n["connected"].fillna(False).astype(bool) & n["rho"].notna()]
+        return k[NETWORK_KEYS + ["rho"]].astype({"seed": int})
+
+    both = kept(ref).merge(kept(var), on=NETWORK_KEYS, suffixes=("_reference", "_variant"))
+    both["same_sign"] = np.sign(both["rho_reference"]) == np.sign(both["rho_variant"])
+    return both
+
+
+def compare_tables(reference: tuple[pd.DataFrame, pd.DataFrame], variant: tuple[pd.DataFrame, pd.DataFrame],
+                   thresholds: Mapping[str, float], *, name: str = "variant",
+                   layers: str = "hidden") -> Sensitivity:
+    """Compare two results given as ``(networks, geometry)`` tables (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        When the two hold no network in common or no ``k`` in common (nothing to compare).
+    """
+    (ref_nets, ref_geo), (var_nets, var_geo) = reference, variant
+    if ref_nets.empty or var_nets.empty:
+        raise ValueError("both results must hold networks: nothing to compare")
+    keys = _keys(ref_nets).intersection(_keys(var_nets))
+    if len(keys) == 0:
+        raise ValueError(f"{name}: the two results hold no (problem, architecture, seed) in common")
+    ks = sorted(set(ref_geo["k"].astype(int)) & set(var_geo["k"].astype(int)))
+    if not ks:
+        raise ValueError(f"{name}: the two results share no k value")
+    reps = {}
+    for side, (nets, geo) in (("reference", (ref_nets, ref_geo)), ("variant", (var_nets, var_geo))):
+        n, g = _restrict(nets, geo, keys, ks)
+        reps[side] = report(n, g, dict(thresholds), layers=layers)
+    agree = _sign_agreement(reps["reference"], reps["variant"])
+
+    headline = []
+    for side, rep in reps.items():
+        c = rep.counts
+        lo, hi = wilson_interval(c["negative"], c["kept"]) if c["kept"] else (None, None)
+        headline.append({"variant": name, "side": side, "networks": c["networks"],
+                         "above_threshold": c["above_threshold"], "kept": c["kept"], "negative": c["negative"],
+                         "fraction_negative": c["fraction_negative"], "ci_low": lo, "ci_high": hi,
+                         "regression_t": rep.regression.get("t"),
+                         "sign_agreement": float(agree["same_sign"].mean()) if len(agree) else None})
+
+    def per_config(rep: Report, side: str) -> pd.DataFrame:
+        n = rep.nets
+        kept = n["well_trained"] & n["connected"].fillna(False).astype(bool) & n["rho"].notna()
+        g = (n.assign(kept=kept, negative=kept & (n["rho"] < 0))
+             .groupby(["problem", "architecture"], sort=True)
+             .agg(networks=("seed", "size"), kept=("kept", "sum"), negative=("negative", "sum")).reset_index())
+        g = g.merge(rep.best, on=["problem", "architecture"], how="left")
+        out = g.rename(columns={c: f"{c}_{side}" for c in ("kept", "negative", "best_k", "aggregated")})
+        return out if side == "reference" else out.drop(columns="networks")
+
+    conf = per_config(reps["reference"], "reference").merge(per_config(reps["variant"], "variant"),
+                                                          on=["problem", "architecture"], how="outer")
+    by_conf = (agree.groupby(["problem", "architecture"], sort=True)
+               .agg(both_kept=("same_sign", "size"), sign_agreement=("same_sign", "mean")).reset_index())
+    conf = conf.merge(by_conf, on=["problem", "architecture"], how="left")
+    conf["both_kept"] = conf["both_kept"].fillna(0).astype(int)
+    for col in ("best_k_reference", "best_k_variant"):
+        conf[col] = conf[col].astype("Int64")
+    conf.insert(0, "variant", name)
+    return Sensitivity(headline=pd.DataFrame(headline), configurations=conf, ks={name: ks})
+
+
+def _settings_diff(ref: Mapping[str, Any], var: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    a, b = ref.get("settings", {}), var.get("settings", {})
+    return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
+
+
+def compare_stores(reference: str | Path, variant: str | Path, *, name: str | None = None,
+                   thresholds: Mapping[str, float] | None = None, layers: str = "hidden") -> Sensitivity:
+    """:func:`compare_tables` on two results directories written by ``ricci-lit sweep``; the
+    differing manifest settings are recorded in ``settings`` (a variant with none is an error:
+    it would compare a store with a copy of itself)."""
+    from .datasets import WELL_TRAINED_THRESHOLD
+    from .sweeps import load_results
+
+    ref_nets, ref_geo, ref_man = load_results(reference)
+    var_nets, var_geo, var_man = load_results(variant)
+    diff = _settings_diff(ref_man, var_man)
+    label = name or Path(variant).name
+    if not diff:
+        raise ValueError(f"{variant} has the same settings as {reference}: it is not a variant")
+    out = compare_tables((ref_nets, ref_geo), (var_nets, var_geo),
+                         WELL_TRAINED_THRESHOLD if thresholds is None else thresholds, name=label, layers=layers)
+    return Sensitivity(out.headline, out.configurations, {label: diff}, out.ks)
+
+
+def sensitivity(reference: str | Path, variants: Mapping[str, str | Path], *,
+                thresholds: Mapping[str, float] | None = None, layers: str = "hidden") -> Sensitivity:
+    """:func:`compare_stores` for every ``name → directory`` of ``variants``, concatenated."""
+    if not variants:
+        raise ValueError("name at least one variant store")
+    parts = [compare_stores(reference, path, name=name, thresholds=thresholds, layers=layers)
+             for name, path in variants.items()]
+    return Sensitivity(pd.concat([p.headline for p in parts], ignore_index=True),
+                       pd.concat([p.configurations for p in parts], ignore_index=True),
+                       {k: v for p in parts for k, v in p.settings.items()},
+                       {k: v for p in parts for k, v in p.ks.items()})
+
+
+def book_sensitivity(root: str | Path = "results", *, reference: str = "paper",
+                     prefix: str = "paper-sensitivity-") -> tuple[Sensitivity | None, list[Path]]:
+    """The committed variant stores ``root/PREFIX*`` compared with ``root/REFERENCE``, for the book.
+
+    Returns ``(None, [])`` when there is no variant store (the chapter then says so); a relative
+    ``root`` is resolved as :func:`ricci_lit.sweeps.resolve_results_root` does."""
+    from .sweeps import resolve_results_root
+
+    root = resolve_results_root(root)
+    found = sorted(p for p in root.glob(f"{prefix}*") if (p / "manifest.json").exists())
+    if not found or not (root / reference / "manifest.json").exists():
+        return None, found
+    return sensitivity(root / reference, {p.name[len(prefix):]: p for p in found}), found
