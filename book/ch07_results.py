@@ -35,7 +35,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 import ricci_lit
-from ricci_lit import analysis, figures, targets
+from ricci_lit import analysis, figures, sensitivity, targets
 from ricci_lit.datasets import PAPER1_PROBLEMS, WELL_TRAINED_THRESHOLD
 from ricci_lit.coefficient_sweeps import book_coefficients
 from ricci_lit.sweeps import PROFILES, book_results
@@ -307,6 +307,60 @@ with pd.option_context("display.max_colwidth", None):
     display(table.drop_duplicates("key").set_index("item")[["target", "criterion", "source", "scope"]]
             .assign(target=lambda t: t["target"].str.replace(r", (A|B|C|mnist-\w+|fmnist-\w+)\b.*$", ", per problem",
                                                                regex=True)))
+
+# %% [markdown]
+# ## Sensitivity to two choices paper 1 leaves open
+#
+# Two of our decisions could move the headline numbers: the kNN graph (our undirected union against
+# the authors' R construction, `r-compat`, which counts mutual neighbours twice and keeps distance
+# ties; {doc}`ch03_graphs`) and the pixel scale (raw 0–255 pixels as the authors' code feeds them,
+# against pixels scaled to $[0, 1]$ as paper 2 does). A *variant store* is the paper profile run
+# again with one of them changed, on a subset of the seeds (`ricci-lit sweep --profile paper --mode
+# r-compat --seeds 12 --out results/paper-sensitivity-r-compat`, and `--pixel-scale
+# 0.00392156862745098` for the pixel scale). `ricci_lit.sensitivity.compare_stores` runs paper 1's
+# whole analysis (well-trained filter, aggregated coefficient for every $k$, best $k$, per-network
+# $\rho$) on the variant and on the reference store **restricted to the same networks and the same
+# $k$ values**, so a difference is the setting's, not the sample's. A graph-mode variant trains the
+# same networks (training does not see the graph), so its differences are the geometry's alone; a
+# pixel-scale variant trains other networks. {glue:md}`ch07_sensitivity_md`
+
+# %%
+sens, sens_dirs = sensitivity.book_sensitivity(results_root)
+if sens is None:
+    glue("ch07_sensitivity_md", Markdown(
+        "No variant store is committed under `results/` yet, so there is nothing to compare."), display=False)
+    glue("ch07_fig_sensitivity", figures.message_figure("no variant store committed"), display=False)
+    sens_headline = pd.DataFrame()
+else:
+    what = "; ".join(f"`{name}`: " + ", ".join(f"{sensitivity.SETTING_LABELS.get(k, k)} {a} → {b}"
+                                              for k, (a, b) in diff.items())
+                     for name, diff in sens.settings.items())
+    glue("ch07_sensitivity_md", Markdown(
+        f"The committed variant stores ({what}) against `results/paper`, per variant on the networks and "
+        "$k$ values both hold; the share of kept networks with $\\rho < 0$ carries a Wilson 95 % interval, "
+        "and *sign agreement* is the share of networks kept on both sides whose $\\rho$ has the same sign:"),
+        display=False)
+    glue("ch07_fig_sensitivity", figures.sensitivity_figure(
+        sens.configurations, xlabel="reference (union graph, raw pixels)", ylabel="variant"), display=False)
+    sens_headline = sens.headline.set_index(["variant", "side"]).round(3)
+    assert (sens.headline.groupby("variant")["networks"].nunique() == 1).all()  # both sides: same networks
+sens_headline
+
+# %% [markdown]
+# ```{glue:figure} ch07_fig_sensitivity
+# :name: ch07-fig-sensitivity
+#
+# The most negative aggregated coefficient of every configuration (the one that fixes its $k$) in
+# the reference store (x) and in each variant store (y), on the same networks and $k$ grid; points
+# on the dashed diagonal are configurations the setting does not change.
+# ```
+#
+# Per configuration, the chosen $k$ and its aggregated coefficient on both sides, the kept and
+# negative networks, and how often the two agree on the sign of $\rho$:
+
+# %%
+(sens.configurations.set_index(["variant", "problem", "architecture"]).round(3)
+ if sens is not None else pd.DataFrame())
 
 # %% [markdown]
 # ## What the table says

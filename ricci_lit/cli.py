@@ -264,6 +264,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
             share = (f"{r['negative']} of {r['kept']} kept networks with rho < 0 = {r['fraction_negative']:.1%} "
                      f"(95 % {r['ci_low']:.1%}-{r['ci_high']:.1%})" if r["kept"] else "no kept network")
             print(f"  {r['side']:<9} {r['networks']} common networks: {share}")
+        acc = res.headline[res.headline["variant"] == name]["accuracy_max_abs_diff"].iloc[0]
+        print(f"  largest test-accuracy difference of a common network: {acc:.4g}"
+              + (" (the same trained networks)" if acc == 0 else ""))
         agree = res.headline[res.headline["variant"] == name]["sign_agreement"].iloc[0]
         if agree is not None and not pd.isna(agree):
             print(f"  sign of rho agrees for {agree:.1%} of the networks kept on both sides")

@@ -72,6 +72,7 @@ __all__ = [
     "correlation_matrix_figure",
     "layer_profile_figure",
     "trajectory_figure",
+    "sensitivity_figure",
     "message_figure",
 ]
 
@@ -1532,6 +1533,61 @@ def trajectory_figure(curve: pd.DataFrame, *, value: str = "local_mean",
         h1, l1 = ax.get_legend_handles_labels()
         h2, l2 = twin.get_legend_handles_labels()
         ax.legend(h1 + h2, l1 + l2, fontsize="small", loc="center right")
+    return fig
+
+
+def sensitivity_figure(configurations: pd.DataFrame, *, x: str = "aggregated_reference",
+                       y: str = "aggregated_variant", panel: str = "variant", hue: str = "problem",
+                       xlabel: str = "reference", ylabel: str = "variant", ncols: int = 3):
+    """One value per configuration under two settings, the reference (x) against the variant (y),
+    one panel per ``panel`` value, points coloured by ``hue``, with the diagonal: a point off the
+    diagonal is a configuration whose number the setting changes (e.g. the most negative
+    aggregated coefficient of :func:`ricci_lit.sensitivity.compare_tables`). Rows where either
+    value is missing are left out and counted in the panel title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _require_columns(configurations, {x, y, panel, hue})
+    if len(configurations) == 0:
+        raise ValueError("configurations is empty")
+    panels = list(dict.fromkeys(configurations[panel]))
+    levels = list(dict.fromkeys(configurations[hue]))
+    nrows, nc = _grid_shape(len(panels), ncols)
+    with house_style():
+        import matplotlib.pyplot as plt
+
+        colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+        fig, axes = _new_figure(nrows, nc, figsize=(3.6 * nc + 1.4, 3.4 * nrows))
+        for ax, name in zip(axes.flat, panels):
+            sub = configurations[configurations[panel] == name]
+            xv = pd.to_numeric(sub[x], errors="coerce").to_numpy(float)
+            yv = pd.to_numeric(sub[y], errors="coerce").to_numpy(float)
+            ok = np.isfinite(xv) & np.isfinite(yv)
+            for li, level in enumerate(levels):
+                m = ok & (sub[hue] == level).to_numpy()
+                if m.any():
+                    ax.scatter(xv[m], yv[m], s=30, color=colours[li % len(colours)], label=str(level),
+                               edgecolor="white", linewidth=0.5, zorder=3)
+            if ok.any():
+                lo = float(min(xv[ok].min(), yv[ok].min()))
+                hi = float(max(xv[ok].max(), yv[ok].max()))
+                pad = 0.05 * (hi - lo or 1.0)
+                ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.4", linestyle="--", linewidth=0.8)
+            dropped = int((~ok).sum())
+            ax.set_title(f"{name}" + (f" ({dropped} without a value)" if dropped else ""))
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(ylabel)
+        _hide_unused(axes, len(panels))
+        handles, labels = [], []
+        for ax in axes.flat[: len(panels)]:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
+        if handles:
+            fig.legend(handles, labels, loc="outside right upper", title=hue)
     return fig
 
 

@@ -73,7 +73,10 @@ class Sensitivity:
         One row per (variant, side ∈ {reference, variant}): ``networks`` (common), ``above_threshold``,
         ``kept``, ``negative``, ``fraction_negative`` with its Wilson 95 % interval
         (``ci_low``, ``ci_high``), ``regression_t`` (the z term's t of Table S2, when fitted),
-        ``sign_agreement`` (networks kept on both sides with the same sign of ρ, as a share).
+        ``sign_agreement`` (networks kept on both sides with the same sign of ρ, as a share),
+        ``accuracy_max_abs_diff`` (the largest difference of a common network's test accuracy
+        between the two stores: 0 when the variant trained the very same networks, as a
+        graph-mode variant of a seeded sweep must).
     configurations
         One row per (variant, problem, architecture): ``networks``, ``best_k`` and ``aggregated``
         on each side (``_reference`` / ``_variant``), ``kept``/``negative`` on each side,
@@ -137,6 +140,8 @@ def compare_tables(reference: tuple[pd.DataFrame, pd.DataFrame], variant: tuple[
         n, g = _restrict(nets, geo, keys, ks)
         reps[side] = report(n, g, dict(thresholds), layers=layers)
     agree = _sign_agreement(reps["reference"], reps["variant"])
+    acc = reps["reference"].nets.merge(reps["variant"].nets, on=NETWORK_KEYS, suffixes=("_r", "_v"))
+    acc_diff = float((acc["test_accuracy_r"].astype(float) - acc["test_accuracy_v"].astype(float)).abs().max())
 
     headline = []
     for side, rep in reps.items():
@@ -145,7 +150,7 @@ def compare_tables(reference: tuple[pd.DataFrame, pd.DataFrame], variant: tuple[
         headline.append({"variant": name, "side": side, "networks": c["networks"],
                          "above_threshold": c["above_threshold"], "kept": c["kept"], "negative": c["negative"],
                          "fraction_negative": c["fraction_negative"], "ci_low": lo, "ci_high": hi,
-                         "regression_t": rep.regression.get("t"),
+                         "regression_t": rep.regression.get("t"), "accuracy_max_abs_diff": acc_diff,
                          "sign_agreement": float(agree["same_sign"].mean()) if len(agree) else None})
 
     def per_config(rep: Report, side: str) -> pd.DataFrame:

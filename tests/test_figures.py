@@ -399,7 +399,7 @@ def test_every_public_function_is_tested():
         "coefficient_by_k_figure", "pca_2d", "pca_layers_figure", "point_clouds_figure",
         "image_grid_figure", "accuracy_strip_figure", "coefficient_heatmap_figure",
         "flow_scatter_grid_figure", "control_coefficients_figure", "correlation_matrix_figure",
-        "layer_profile_figure", "trajectory_figure", "message_figure",
+        "layer_profile_figure", "trajectory_figure", "message_figure", "sensitivity_figure",
     }
     functions = {name for name in figures.__all__ if callable(getattr(figures, name))}
     assert functions <= tested, f"untested figure functions: {sorted(functions - tested)}"
@@ -585,6 +585,25 @@ def test_control_coefficients_figure():
         figures.control_coefficients_figure(nets.iloc[:0])
     with pytest.raises(ValueError):
         figures.control_coefficients_figure(nets.drop(columns="state"))
+
+
+def test_sensitivity_figure():
+    conf = pd.DataFrame({"variant": ["r-compat"] * 3 + ["pixel"] * 2,
+                         "problem": ["A", "A", "B", "mnist-1v7", "mnist-1v7"],
+                         "aggregated_reference": [-0.5, -0.4, -0.9, -0.7, np.nan],
+                         "aggregated_variant": [-0.6, -0.1, -0.8, -0.75, -0.7]})
+    fig = figures.sensitivity_figure(conf)
+    visible = _visible_axes(fig)
+    assert [ax.get_title() for ax in visible] == ["r-compat", "pixel (1 without a value)"]
+    dots = [c for c in visible[0].collections if isinstance(c, PathCollection)]
+    assert sum(len(c.get_offsets()) for c in dots) == 3
+    assert len(visible[0].lines) == 1  # the diagonal
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["A", "B", "mnist-1v7"]
+    _render(fig)
+    with pytest.raises(ValueError, match="empty"):
+        figures.sensitivity_figure(conf.iloc[:0])
+    with pytest.raises(ValueError):
+        figures.sensitivity_figure(conf.drop(columns="problem"))
 
 
 def test_correlation_matrix_figure():

@@ -11,6 +11,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.formula.api  # noqa: F401  (installs its warning filters before the marks below apply)
 
 from ricci_lit.cli import main
 from ricci_lit.datasets import WELL_TRAINED_THRESHOLD
@@ -58,6 +59,7 @@ def test_a_results_compared_with_itself_agree_everywhere():
     for col in ("networks", "kept", "negative", "fraction_negative"):
         assert ref[col] == var[col]
     assert ref["kept"] == 12 and ref["negative"] == 12 and ref["sign_agreement"] == 1.0
+    assert (out.headline["accuracy_max_abs_diff"] == 0).all()
     assert (out.configurations["best_k_reference"] == out.configurations["best_k_variant"]).all()
     assert out.ks == {"same": [5, 10]}
 
@@ -77,6 +79,10 @@ def test_counts_and_sign_agreement_match_the_construction():
     assert conf.loc[("A", "narrow-shallow"), "sign_agreement"] == pytest.approx(4 / 6)
     assert conf.loc[("C", "wide-deep"), "both_kept"] == 5
     assert conf.loc[("C", "wide-deep"), "negative_variant"] == 4
+    assert h.loc["variant", "accuracy_max_abs_diff"] == 0  # same accuracies by construction
+    var[0].loc[var[0]["seed"] == 3, "test_accuracy"] += 0.001
+    assert compare_tables(ref, var, WELL_TRAINED_THRESHOLD).headline["accuracy_max_abs_diff"].iloc[0] \
+        == pytest.approx(0.001)
     lo, hi = wilson_interval(8, 11)
     assert (h.loc["variant", "ci_low"], h.loc["variant", "ci_high"]) == (lo, hi)
 
