@@ -18,7 +18,9 @@ sum of the stages up to noise, and its numbers are compared with the stored chun
 
 Run ``PYTHONPATH=. python benchmarks/bench_sweep_stages.py [--results results/paper]``; it writes
 ``benchmarks/results/bench_sweep_stages.{csv,json}`` (the JSON holds the provenance and the load
-average before and after). Absolute seconds depend on the machine and its load; the shares are
+average before and after). Rows of networks not timed in this run (their checkpoints may be gone
+on this machine) are kept from the existing CSV, and the provenance of the runs that timed them
+stays in the JSON's ``earlier_runs``; ``--replace`` writes this run's rows alone. Absolute seconds depend on the machine and its load; the shares are
 what the book quotes.
 """
 from __future__ import annotations
@@ -65,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="where to write the CSV and JSON")
     ap.add_argument("--architectures", default="narrow-shallow,wide-deep",
                     help="architectures timed per problem (seed 0 of each)")
+    ap.add_argument("--replace", action="store_true",
+                    help="write only this run's rows (default: merge them into the existing CSV, replacing "
+                         "the rows of the networks timed again)")
     args = ap.parse_args(argv)
 
     import torch
@@ -123,11 +128,24 @@ def main(argv: list[str] | None = None) -> int:
     df = pd.DataFrame(rows)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / "bench_sweep_stages.csv", index=False)
     meta = provenance(benchmark="bench_sweep_stages", results=str(root), load_before=load_before,
-                      load_after=os.getloadavg(), torch_threads=1)
-    (out / "bench_sweep_stages.json").write_text(json.dumps({"provenance": meta, "rows": rows}, indent=2,
-                                                            default=str))
+                      load_after=os.getloadavg(), torch_threads=1,
+                      timed=[f"{r['problem']}+{r['architecture']}" for r in rows])
+    csv_path, json_path = out / "bench_sweep_stages.csv", out / "bench_sweep_stages.json"
+    earlier: list = []
+    if not args.replace and csv_path.exists():
+        # keep the rows of networks not re-timed now (their checkpoints may be gone), each with
+        # the provenance of the run that timed it
+        old = pd.read_csv(csv_path)
+        keys = ["problem", "architecture", "seed"]
+        kept = old[~old.set_index(keys).index.isin(df.set_index(keys).index)]
+        df = pd.concat([kept, df], ignore_index=True)
+        if json_path.exists():
+            before = json.loads(json_path.read_text())
+            earlier = [before["provenance"], *before.get("earlier_runs", [])] if "provenance" in before else []
+    df.to_csv(csv_path, index=False)
+    json_path.write_text(json.dumps({"provenance": meta, "earlier_runs": earlier, "rows": rows}, indent=2,
+                                    default=str))
     if not df["same_as_stored"].all():
         print("geometry differs from the stored chunks", file=sys.stderr)
         return 2

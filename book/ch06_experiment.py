@@ -259,16 +259,19 @@ REPO = Path(ricci_lit.__file__).resolve().parents[1]
 stages_path = REPO / stages_csv
 if stages_path.exists():
     stages = pd.read_csv(stages_path)
-    meta = json.loads(stages_path.with_suffix(".json").read_text()).get("provenance", {}) \
+    stages_json = json.loads(stages_path.with_suffix(".json").read_text()) \
         if stages_path.with_suffix(".json").exists() else {}
+    runs = [r for r in [stages_json.get("provenance"), *stages_json.get("earlier_runs", [])] if r]
     cols = ["knn_s", "graphs_s", "distances_s", "curvature_s"]
     shares = stages[cols].div(stages[cols].sum(axis=1), axis=0).rename(columns=lambda c: c[:-2] + " share")
     stage_table = pd.concat([stages[["problem", "architecture", "n_test", "n_representations", "n_k",
                                      "geometry_table_s", "same_as_stored"]], shares.round(3)], axis=1)
     glue("ch06_stages_md", Markdown(
         f"The split of the geometry by stage, re-timed by `benchmarks/bench_sweep_stages.py` on seed 0 of "
-        f"two architectures per problem ({meta.get('created_utc', 'time unknown')}, git "
-        f"{meta.get('git_sha', 'unknown')}, load {meta.get('load_before', 'unknown')}); `same_as_stored` checks "
+        f"two architectures per problem (" + ("; ".join(
+            f"{', '.join(r.get('timed', [])) or 'earlier rows'} timed {r.get('created_utc', 'time unknown')}, git "
+            f"{str(r.get('git_sha', 'unknown'))[:12]}, load {', '.join(f'{v:.1f}' for v in r.get('load_before', []))}"
+            for r in runs) or "provenance unknown") + "); `same_as_stored` checks "
         "that the re-timed geometry equals the stored chunk number for number (second table above)."), display=False)
 else:
     stage_table = None
