@@ -29,6 +29,7 @@ fig1a_seed = 0
 
 # %%
 import warnings
+from pathlib import Path
 
 import pandas as pd
 from IPython.display import Markdown, display
@@ -325,10 +326,12 @@ with pd.option_context("display.max_colwidth", None):
 # pixel-scale variant trains other networks. {glue:md}`ch07_sensitivity_md`
 
 # %%
-sens, sens_dirs = sensitivity.book_sensitivity(results_root)
+sens, sens_skipped = sensitivity.book_sensitivity(results_root)
+skipped_md = "".join(f" `{Path(p).name}` is left out: it {why}." for p, why in sens_skipped.items())
 if sens is None:
     glue("ch07_sensitivity_md", Markdown(
-        "No variant store is committed under `results/` yet, so there is nothing to compare."), display=False)
+        "No variant store with networks in common with `results/paper` is committed under `results/` yet, "
+        "so there is nothing to compare." + skipped_md), display=False)
     glue("ch07_fig_sensitivity", figures.message_figure("no variant store committed"), display=False)
     sens_headline = pd.DataFrame()
 else:
@@ -338,12 +341,31 @@ else:
     glue("ch07_sensitivity_md", Markdown(
         f"The committed variant stores ({what}) against `results/paper`, per variant on the networks and "
         "$k$ values both hold; the share of kept networks with $\\rho < 0$ carries a Wilson 95 % interval, "
-        "and *sign agreement* is the share of networks kept on both sides whose $\\rho$ has the same sign:"),
+        "and *sign agreement* is the share of networks kept on both sides whose $\\rho$ has the same sign."
+        + skipped_md),
         display=False)
     glue("ch07_fig_sensitivity", figures.sensitivity_figure(
         sens.configurations, xlabel="reference (union graph, raw pixels)", ylabel="variant"), display=False)
     sens_headline = sens.headline.set_index(["variant", "side"]).round(3)
     assert (sens.headline.groupby("variant")["networks"].nunique() == 1).all()  # both sides: same networks
+    lines = []
+    for name, h in sens.headline.groupby("variant", sort=False):
+        ref, var = (h[h["side"] == side].iloc[0] for side in ("reference", "variant"))
+        conf = sens.configurations[sens.configurations["variant"] == name]
+        moved = int((conf["best_k_reference"] != conf["best_k_variant"]).fillna(True).sum())
+
+        def share(r):
+            return (f"{r['negative']} of {r['kept']} ({r['fraction_negative']:.1%}, 95 % {r['ci_low']:.1%}–"
+                    f"{r['ci_high']:.1%})" if r["kept"] else "none kept")
+        lines.append(f"`{name}`, {int(ref['networks']):,} common networks: networks with $\\rho < 0$ "
+                     f"{share(ref)} in the reference, {share(var)} in the variant; the chosen $k$ changes in "
+                     f"{moved} of {len(conf)} configurations; the sign of $\\rho$ agrees for "
+                     f"{ref['sign_agreement']:.0%} of the networks kept on both sides"
+                     + (" (the very same trained networks: no test accuracy differs)"
+                        if ref["accuracy_max_abs_diff"] == 0 else ""))
+    glue("ch07_sensitivity_summary", Markdown("In numbers: " + "; ".join(lines) + "."), display=False)
+if sens is None:
+    glue("ch07_sensitivity_summary", Markdown(""), display=False)
 sens_headline
 
 # %% [markdown]
@@ -354,6 +376,8 @@ sens_headline
 # the reference store (x) and in each variant store (y), on the same networks and $k$ grid; points
 # on the dashed diagonal are configurations the setting does not change.
 # ```
+#
+# {glue:md}`ch07_sensitivity_summary`
 #
 # Per configuration, the chosen $k$ and its aggregated coefficient on both sides, the kept and
 # negative networks, and how often the two agree on the sign of $\rho$:

@@ -213,15 +213,31 @@ def sensitivity(reference: str | Path, variants: Mapping[str, str | Path], *,
 
 
 def book_sensitivity(root: str | Path = "results", *, reference: str = "paper",
-                     prefix: str = "paper-sensitivity-") -> tuple[Sensitivity | None, list[Path]]:
+                     prefix: str = "paper-sensitivity-") -> tuple[Sensitivity | None, dict[str, str]]:
     """The committed variant stores ``root/PREFIX*`` compared with ``root/REFERENCE``, for the book.
 
-    Returns ``(None, [])`` when there is no variant store (the chapter then says so); a relative
-    ``root`` is resolved as :func:`ricci_lit.sweeps.resolve_results_root` does."""
-    from .sweeps import resolve_results_root
+    Returns ``(comparison, skipped)``: ``comparison`` is ``None`` when no variant store can be
+    compared (the chapter then says so), and ``skipped`` maps each variant store left out to why
+    (no networks yet, e.g. a sweep still running; nothing in common with the reference). A
+    relative ``root`` is resolved as :func:`ricci_lit.sweeps.resolve_results_root` does."""
+    from .sweeps import load_results, resolve_results_root
 
     root = resolve_results_root(root)
     found = sorted(p for p in root.glob(f"{prefix}*") if (p / "manifest.json").exists())
-    if not found or not (root / reference / "manifest.json").exists():
-        return None, found
-    return sensitivity(root / reference, {p.name[len(prefix):]: p for p in found}), found
+    skipped: dict[str, str] = {}
+    if not (root / reference / "manifest.json").exists():
+        return None, {str(p): f"no reference store {root / reference}" for p in found}
+    ref_nets = load_results(root / reference)[0]
+    ref_keys = _keys(ref_nets) if len(ref_nets) else None
+    usable = {}
+    for p in found:
+        nets = load_results(p)[0]
+        if nets.empty:
+            skipped[str(p)] = "holds no network yet"
+        elif ref_keys is None or len(_keys(nets).intersection(ref_keys)) == 0:
+            skipped[str(p)] = f"holds no network that {root / reference} holds"
+        else:
+            usable[p.name[len(prefix):]] = p
+    if not usable:
+        return None, skipped
+    return sensitivity(root / reference, usable), skipped

@@ -151,9 +151,17 @@ def test_stores_record_the_settings_that_differ(tmp_path):
     with pytest.raises(ValueError, match="at least one"):
         sensitivity(ref, {})
 
-    found, paths = book_sensitivity(tmp_path)
-    assert paths == [var] and list(found.headline["variant"].unique()) == ["r-compat"]
-    assert book_sensitivity(tmp_path / "nowhere") == (None, [])
+    found, skipped = book_sensitivity(tmp_path)
+    assert skipped == {} and list(found.headline["variant"].unique()) == ["r-compat"]
+    assert book_sensitivity(tmp_path / "nowhere") == (None, {})
+    # a variant whose sweep has written nothing yet, and one with other networks, are left out
+    ResultsStore(tmp_path / "paper-sensitivity-empty", "paper", dict(SETTINGS, pixel_scale=0.5))
+    _store(tmp_path / "paper-sensitivity-other", dict(SETTINGS, mode="r-compat", epochs=3),
+           *tables({("A", "narrow-shallow", 99): 1}))
+    found, skipped = book_sensitivity(tmp_path)
+    assert list(found.headline["variant"].unique()) == ["r-compat"]
+    assert skipped == {str(tmp_path / "paper-sensitivity-empty"): "holds no network yet",
+                       str(tmp_path / "paper-sensitivity-other"): f"holds no network that {ref} holds"}
 
 
 def test_cli_sensitivity(tmp_path, capsys):
