@@ -41,6 +41,7 @@ __all__ = [
     "aggregated_table",
     "best_k",
     "per_network_coefficients",
+    "kept_mask",
     "counts",
     "accuracy_regression",
     "Report",
@@ -182,10 +183,15 @@ def per_network_coefficients(
     return agg, best, nets
 
 
+def kept_mask(nets: pd.DataFrame) -> pd.Series:
+    """The networks paper 1 keeps (P1 §3.3): well trained, connected at the chosen k, ρ defined."""
+    return nets["well_trained"].astype(bool) & nets["connected"].fillna(False).astype(bool) & nets["rho"].notna()
+
+
 def counts(nets: pd.DataFrame) -> dict[str, Any]:
     """Paper 1's counts (P1 §3.1–3.3): trained → above threshold → connected at best k → ρ < 0."""
     wt = nets[nets["well_trained"]]
-    kept = wt[wt["connected"].fillna(False).astype(bool) & wt["rho"].notna()]
+    kept = nets[kept_mask(nets)]
     negative = int((kept["rho"] < 0).sum())
     return {
         "networks": int(len(nets)),

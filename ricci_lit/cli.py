@@ -264,10 +264,12 @@ def _sensitivity(args: argparse.Namespace) -> int:
             share = (f"{r['negative']} of {r['kept']} kept networks with rho < 0 = {r['fraction_negative']:.1%} "
                      f"(95 % {r['ci_low']:.1%}-{r['ci_high']:.1%})" if r["kept"] else "no kept network")
             print(f"  {r['side']:<9} {r['networks']} common networks: {share}")
-        acc = res.headline[res.headline["variant"] == name]["accuracy_max_abs_diff"].iloc[0]
+        first = res.headline[res.headline["variant"] == name].iloc[0]
+        print(f"  chosen k differs in {first['best_k_changed']} of {first['configurations']} configurations")
+        acc = first["accuracy_max_abs_diff"]
         print(f"  largest test-accuracy difference of a common network: {acc:.4g}"
               + (" (the same trained networks)" if acc == 0 else ""))
-        agree = res.headline[res.headline["variant"] == name]["sign_agreement"].iloc[0]
+        agree = first["sign_agreement"]
         if agree is not None and not pd.isna(agree):
             print(f"  sign of rho agrees for {agree:.1%} of the networks kept on both sides")
     with pd.option_context("display.width", 160, "display.max_rows", 200):

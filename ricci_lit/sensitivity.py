@@ -31,7 +31,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .analysis import NETWORK_KEYS, Report, report
+from .analysis import NETWORK_KEYS, Report, kept_mask, report
 
 __all__ = ["SETTING_LABELS", "Sensitivity", "wilson_interval", "compare_tables", "compare_stores",
            "sensitivity", "book_sensitivity"]
@@ -74,7 +74,8 @@ class Sensitivity:
         ``kept``, ``negative``, ``fraction_negative`` with its Wilson 95 % interval
         (``ci_low``, ``ci_high``), ``regression_t`` (the z term's t of Table S2, when fitted),
         ``sign_agreement`` (networks kept on both sides with the same sign of ρ, as a share),
-        ``accuracy_max_abs_diff`` (the largest difference of a common network's test accuracy
+        ``best_k_changed`` of ``configurations`` (configurations whose chosen k differs, a
+        missing one counted as a change), ``accuracy_max_abs_diff`` (the largest difference of a common network's test accuracy
         between the two stores: 0 when the variant trained the very same networks, as a
         graph-mode variant of a seeded sweep must).
     configurations
@@ -107,9 +108,7 @@ def _restrict(networks: pd.DataFrame, geometry: pd.DataFrame, keys: pd.MultiInde
 def _sign_agreement(ref: Report, var: Report) -> pd.DataFrame:
     """Per network kept on both sides: whether ρ has the same sign."""
     def kept(rep: Report) -> pd.DataFrame:
-        n = rep.nets
-        k = n[n["well_trained"] & n["connected"].fillna(False).astype(bool) & n["rho"].notna()]
-        return k[NETWORK_KEYS + ["rho"]].astype({"seed": int})
+        return rep.nets[kept_mask(rep.nets)][NETWORK_KEYS + ["rho"]].astype({"seed": int})
 
     both = kept(ref).merge(kept(var), on=NETWORK_KEYS, suffixes=("_reference", "_variant"))
     both["same_sign"] = np.sign(both["rho_reference"]) == np.sign(both["rho_variant"])
@@ -143,7 +142,7 @@ def compare_tables(reference: tuple[pd.DataFrame, pd.DataFrame], variant: tuple[
     acc = reps["reference"].nets.merge(reps["variant"].nets, on=NETWORK_KEYS, suffixes=("_r", "_v"))
     acc_diff = float((acc["test_accuracy_r"].astype(float) - acc["test_accuracy_v"].astype(float)).abs().max())
 
-    headline = []
+    headline = []  # filled below, once the per-configuration table gives best_k_changed
     for side, rep in reps.items():
         c = rep.counts
         lo, hi = wilson_interval(c["negative"], c["kept"]) if c["kept"] else (None, None)
@@ -155,7 +154,7 @@ def compare_tables(reference: tuple[pd.DataFrame, pd.DataFrame], variant: tuple[
 
     def per_config(rep: Report, side: str) -> pd.DataFrame:
         n = rep.nets
-        kept = n["well_trained"] & n["connected"].fillna(False).astype(bool) & n["rho"].notna()
+        kept = kept_mask(n)
         g = (n.assign(kept=kept, negative=kept & (n["rho"] < 0))
              .groupby(["problem", "architecture"], sort=True)
              .agg(networks=("seed", "size"), kept=("kept", "sum"), negative=("negative", "sum")).reset_index())
@@ -172,7 +171,9 @@ def compare_tables(reference: tuple[pd.DataFrame, pd.DataFrame], variant: tuple[
     for col in ("best_k_reference", "best_k_variant"):
         conf[col] = conf[col].astype("Int64")
     conf.insert(0, "variant", name)
-    return Sensitivity(headline=pd.DataFrame(headline), configurations=conf, ks={name: ks})
+    changed = int((conf["best_k_reference"] != conf["best_k_variant"]).fillna(True).sum())
+    head = pd.DataFrame(headline).assign(best_k_changed=changed, configurations=len(conf))
+    return Sensitivity(headline=head, configurations=conf, ks={name: ks})
 
 
 def _settings_diff(ref: Mapping[str, Any], var: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -180,36 +181,48 @@ def _settings_diff(ref: Mapping[str, Any], var: Mapping[str, Any]) -> dict[str, 
     return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 
+def _compare_loaded(reference: tuple, variant: tuple, *, name: str, reference_label: str,
+                    variant_label: str, thresholds: Mapping[str, float] | None, layers: str) -> Sensitivity:
+    """:func:`compare_tables` on two stores as :func:`ricci_lit.sweeps.load_results` returns them
+    (``networks, geometry, manifest``), with the differing settings recorded."""
+    from .datasets import WELL_TRAINED_THRESHOLD
+
+    (ref_nets, ref_geo, ref_man), (var_nets, var_geo, var_man) = reference, variant
+    diff = _settings_diff(ref_man, var_man)
+    if not diff:
+        raise ValueError(f"{variant_label} has the same settings as {reference_label}: it is not a variant")
+    out = compare_tables((ref_nets, ref_geo), (var_nets, var_geo),
+                         WELL_TRAINED_THRESHOLD if thresholds is None else thresholds, name=name, layers=layers)
+    return Sensitivity(out.headline, out.configurations, {name: diff}, out.ks)
+
+
+def _combine(parts: list[Sensitivity]) -> Sensitivity:
+    return Sensitivity(pd.concat([p.headline for p in parts], ignore_index=True),
+                       pd.concat([p.configurations for p in parts], ignore_index=True),
+                       {k: v for p in parts for k, v in p.settings.items()},
+                       {k: v for p in parts for k, v in p.ks.items()})
+
+
 def compare_stores(reference: str | Path, variant: str | Path, *, name: str | None = None,
                    thresholds: Mapping[str, float] | None = None, layers: str = "hidden") -> Sensitivity:
     """:func:`compare_tables` on two results directories written by ``ricci-lit sweep``; the
     differing manifest settings are recorded in ``settings`` (a variant with none is an error:
     it would compare a store with a copy of itself)."""
-    from .datasets import WELL_TRAINED_THRESHOLD
-    from .sweeps import load_results
-
-    ref_nets, ref_geo, ref_man = load_results(reference)
-    var_nets, var_geo, var_man = load_results(variant)
-    diff = _settings_diff(ref_man, var_man)
-    label = name or Path(variant).name
-    if not diff:
-        raise ValueError(f"{variant} has the same settings as {reference}: it is not a variant")
-    out = compare_tables((ref_nets, ref_geo), (var_nets, var_geo),
-                         WELL_TRAINED_THRESHOLD if thresholds is None else thresholds, name=label, layers=layers)
-    return Sensitivity(out.headline, out.configurations, {label: diff}, out.ks)
+    return sensitivity(reference, {name or Path(variant).name: variant}, thresholds=thresholds, layers=layers)
 
 
 def sensitivity(reference: str | Path, variants: Mapping[str, str | Path], *,
                 thresholds: Mapping[str, float] | None = None, layers: str = "hidden") -> Sensitivity:
-    """:func:`compare_stores` for every ``name → directory`` of ``variants``, concatenated."""
+    """:func:`compare_stores` for every ``name → directory`` of ``variants``, concatenated (the
+    reference store is read once)."""
+    from .sweeps import load_results
+
     if not variants:
         raise ValueError("name at least one variant store")
-    parts = [compare_stores(reference, path, name=name, thresholds=thresholds, layers=layers)
-             for name, path in variants.items()]
-    return Sensitivity(pd.concat([p.headline for p in parts], ignore_index=True),
-                       pd.concat([p.configurations for p in parts], ignore_index=True),
-                       {k: v for p in parts for k, v in p.settings.items()},
-                       {k: v for p in parts for k, v in p.ks.items()})
+    ref = load_results(reference)
+    return _combine([_compare_loaded(ref, load_results(path), name=name, reference_label=str(reference),
+                                     variant_label=str(path), thresholds=thresholds, layers=layers)
+                     for name, path in variants.items()])
 
 
 def book_sensitivity(root: str | Path = "results", *, reference: str = "paper",
@@ -219,7 +232,8 @@ def book_sensitivity(root: str | Path = "results", *, reference: str = "paper",
     Returns ``(comparison, skipped)``: ``comparison`` is ``None`` when no variant store can be
     compared (the chapter then says so), and ``skipped`` maps each variant store left out to why
     (no networks yet, e.g. a sweep still running; nothing in common with the reference). A
-    relative ``root`` is resolved as :func:`ricci_lit.sweeps.resolve_results_root` does."""
+    relative ``root`` is resolved as :func:`ricci_lit.sweeps.resolve_results_root` does. Every
+    store is read once."""
     from .sweeps import load_results, resolve_results_root
 
     root = resolve_results_root(root)
@@ -227,17 +241,16 @@ def book_sensitivity(root: str | Path = "results", *, reference: str = "paper",
     skipped: dict[str, str] = {}
     if not (root / reference / "manifest.json").exists():
         return None, {str(p): f"no reference store {root / reference}" for p in found}
-    ref_nets = load_results(root / reference)[0]
-    ref_keys = _keys(ref_nets) if len(ref_nets) else None
-    usable = {}
+    ref = load_results(root / reference)
+    ref_keys = _keys(ref[0]) if len(ref[0]) else None
+    parts = []
     for p in found:
-        nets = load_results(p)[0]
-        if nets.empty:
+        var = load_results(p)
+        if var[0].empty:
             skipped[str(p)] = "holds no network yet"
-        elif ref_keys is None or len(_keys(nets).intersection(ref_keys)) == 0:
+        elif ref_keys is None or len(_keys(var[0]).intersection(ref_keys)) == 0:
             skipped[str(p)] = f"holds no network that {root / reference} holds"
         else:
-            usable[p.name[len(prefix):]] = p
-    if not usable:
-        return None, skipped
-    return sensitivity(root / reference, usable), skipped
+            parts.append(_compare_loaded(ref, var, name=p.name[len(prefix):], reference_label=str(root / reference),
+                                         variant_label=str(p), thresholds=None, layers="hidden"))
+    return (_combine(parts) if parts else None), skipped

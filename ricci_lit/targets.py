@@ -48,7 +48,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .analysis import NETWORK_KEYS, Report, layer_series
+from .analysis import NETWORK_KEYS, Report, kept_mask, layer_series
 from .flow import coefficient_from_totals
 
 __all__ = [
@@ -316,9 +316,7 @@ def design_status(networks: pd.DataFrame, manifest: Mapping[str, Any] | None) ->
 
 def kept_networks(report: Report) -> pd.DataFrame:
     """The networks paper 1 keeps (P1 §3.3): well trained, connected at the chosen k, ρ defined."""
-    nets = report.nets
-    mask = nets["well_trained"].astype(bool) & nets["connected"].fillna(False).astype(bool) & nets["rho"].notna()
-    return nets[mask].reset_index(drop=True)
+    return report.nets[kept_mask(report.nets)].reset_index(drop=True)
 
 
 def _slope(values: np.ndarray) -> float:
