@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .curvature import edge_curvature, node_curvature, validate_curvature
+from .curvature import edge_curvature, node_curvature, triangles, validate_curvature
 from .flow import (
     coefficient_from_totals,
     local_and_layer_coefficients,
@@ -89,6 +89,9 @@ __all__ = [
 
 DEFAULT_CURVATURES: tuple[str, ...] = ("forman", "augmented-forman", "approx-ollivier")
 """The cheap curvatures (exact ``"ollivier"`` is one LP per edge: opt in explicitly)."""
+
+_TRIANGLE_CURVATURES = frozenset({"augmented-forman", "approx-ollivier"})
+"""Curvatures computed from the per-edge triangle counts (:func:`ricci_lit.curvature.triangles`)."""
 
 NETWORK_COLUMNS: tuple[str, ...] = (
     "network", "seed", "curvature", "k", "mode", "layers", "n_points", "n_representations",
@@ -248,8 +251,13 @@ def _network_rows(seq: list[np.ndarray], k: int, curvatures: tuple[str, ...], mo
     offset = 0 if layers == "all" else 1
     distances = [None] + [hop_distance_matrix(g) for g in graphs[1:]]  # shared by every curvature
     net_rows, layer_rows, point_frames = [], [], []
+    # augmented Forman and approximate Ollivier share the per-edge triangle counts: count them once
+    tri = [triangles(g) for g in graphs] if len(set(curvatures) & _TRIANGLE_CURVATURES) > 1 else None
     for c in curvatures:
-        curv = [edge_curvature(g, c) for g in graphs]
+        if tri is not None and c in _TRIANGLE_CURVATURES:
+            curv = [edge_curvature(g, c, triangle_counts=t) for g, t in zip(graphs, tri)]
+        else:
+            curv = [edge_curvature(g, c) for g in graphs]
         ric = [float(e.sum()) for e in curv]
         rho, reason, eta = coefficient_from_totals(ric, g_tot)
         loc = local_and_layer_coefficients(graphs, c, edge_curvatures=curv, distances=distances)

@@ -106,7 +106,8 @@ def _ollivier(graph: KnnGraph, pairs: np.ndarray) -> np.ndarray:
     return kappa[inv.reshape(-1)]
 
 
-def edge_curvature(graph: KnnGraph, kind: str = "forman") -> np.ndarray:
+def edge_curvature(graph: KnnGraph, kind: str = "forman", *,
+                   triangle_counts: np.ndarray | None = None) -> np.ndarray:
     """Curvature of every edge of ``graph`` (aligned with ``graph.edges``).
 
     Parameters
@@ -115,6 +116,10 @@ def edge_curvature(graph: KnnGraph, kind: str = "forman") -> np.ndarray:
         A kNN graph (:func:`ricci_lit.graphs.knn_graph`).
     kind
         One of :data:`CURVATURES` (formulas in the module docstring).
+    triangle_counts
+        ``triangles(graph)`` when the caller already has it (the augmented Forman and approximate
+        Ollivier curvatures both need it, and it is their whole cost on a dense graph); computed
+        here otherwise. Ignored by the curvatures that do not use triangles.
 
     Returns
     -------
@@ -130,7 +135,13 @@ def edge_curvature(graph: KnnGraph, kind: str = "forman") -> np.ndarray:
         return (4 - d[e[:, 0]] - d[e[:, 1]]).astype(np.float64)
     if kind == "ollivier":
         return _ollivier(graph, e)
-    t = triangles(graph).astype(np.float64)
+    if triangle_counts is None:
+        t = triangles(graph).astype(np.float64)
+    else:
+        t = np.asarray(triangle_counts)
+        if t.shape != (e.shape[0],):
+            raise ValueError(f"triangle_counts has shape {t.shape}, expected ({e.shape[0]},) (one per edge)")
+        t = t.astype(np.float64)
     if kind == "augmented-forman":
         d = graph.degree
         return (4 - d[e[:, 0]] - d[e[:, 1]]).astype(np.float64) + 3.0 * t

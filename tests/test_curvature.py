@@ -286,6 +286,17 @@ def test_triangles_match_networkx(rng, brute_knn_union):
     assert triangles(gk).tolist() == [A2[i, j] for i, j in gk.edges]
 
 
+@pytest.mark.parametrize("kind", ["augmented-forman", "approx-ollivier", "forman"])
+def test_given_triangle_counts_are_used_and_checked(rng, kind):
+    g = knn_graph(rng.normal(size=(70, 3)), 5)
+    t = triangles(g)
+    assert np.array_equal(edge_curvature(g, kind, triangle_counts=t), edge_curvature(g, kind))
+    if kind != "forman":  # the counts given are the ones used (not recomputed behind the caller's back)
+        assert not np.array_equal(edge_curvature(g, kind, triangle_counts=t + 1), edge_curvature(g, kind))
+        with pytest.raises(ValueError, match="one per edge"):
+            edge_curvature(g, kind, triangle_counts=t[:-1])
+
+
 def test_total_forman_is_4E_minus_sum_of_squared_degrees(named_graphs):
     for name, G in named_graphs.items():
         g = graph_from_adjacency(G)
