@@ -38,7 +38,7 @@ from myst_nb import glue
 import ricci_lit
 from ricci_lit import analysis, figures, sensitivity, targets
 from ricci_lit.datasets import PAPER1_PROBLEMS, WELL_TRAINED_THRESHOLD
-from ricci_lit.coefficient_sweeps import book_coefficients
+from ricci_lit.coefficient_sweeps import book_coefficients, k_robustness
 from ricci_lit.sweeps import PROFILES, book_results
 
 if profile not in PROFILES:
@@ -276,13 +276,16 @@ pd.DataFrame([{"term": "z", "formula": reg["formula"], "networks": reg["n"], "es
 # %%
 fig1a = targets.fig1a_experiment(fig1a_architecture, seed=fig1a_seed, epochs=fig1a_epochs)
 coef = book_coefficients(results_root, problems=problems) if results.source == "paper" else None
-glue("ch07_coefficients", Markdown(coef.description + "." if coef is not None else
-                                   "there is none for the rendered results, so they are not computed."),
-     display=False)
+kcoef = book_coefficients(results_root, name="paper-k-robustness", problems=problems) \
+    if results.source == "paper" else None
+glue("ch07_coefficients", Markdown(
+    (coef.description + "." if coef is not None else "there is none for the rendered results, so they are not computed.")
+    + (f" The k-robustness half of item 8 uses {kcoef.description}." if kcoef is not None else "")), display=False)
 table = targets.reproduction_table(rep, geometry=geometry, manifest=manifest, fig1a=fig1a,
                                    profile_name=results.source,
                                    coefficients=None if coef is None else coef.networks,
-                                   coefficient_layers=None if coef is None else coef.layers)
+                                   coefficient_layers=None if coef is None else coef.layers,
+                                   k_robustness=None if kcoef is None else k_robustness(kcoef.networks))
 assert set(table["verdict"]) <= set(targets.VERDICTS)
 assert sorted(set(table["item"])) == list(range(1, 9))
 tally = table["verdict"].value_counts().reindex(list(targets.VERDICTS), fill_value=0)

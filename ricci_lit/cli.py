@@ -150,16 +150,38 @@ def _pack(args: argparse.Namespace) -> int:
     return 0
 
 
-def _k_or_best(text: str) -> int | str:
+def _checkpoints(args: argparse.Namespace) -> int:
+    from .store import StoreMismatchError
+    from .sweeps import recreate_checkpoints
+
+    try:
+        table = recreate_checkpoints(args.results, problems=args.problems, architectures=args.architectures,
+                                     seeds=args.seeds, device=args.device, data_dir=args.data_dir,
+                                     progress=not args.no_progress)
+    except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError, RuntimeError) as exc:
+        raise UsageError(str(exc)) from None
+    if table.empty:
+        print(f"checkpoints: every selected configuration of {args.results} already has its checkpoint")
+        return 0
+    for (p, a), grp in table.groupby(["problem", "architecture"], sort=True):
+        print(f"re-created {p}+{a}: {len(grp)} networks, every test accuracy equal to the stored one "
+              f"({grp['train_seconds'].sum():.1f} s of training)")
+    return 0
+
+
+def _k_or_best(text: str) -> int | str | list[int]:
     if text == "best":
         return text
+    why = f"expected 'best', a positive integer or comma-separated positive integers, got {text!r}"
     try:
-        value = int(text)
+        values = [int(t) for t in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'best' or a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected 'best' or a positive integer, got {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(why) from None
+    if any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(why)
+    if len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"k lists a value twice: {text!r}")
+    return values[0] if len(values) == 1 else sorted(values)
 
 
 def _coefficients(args: argparse.Namespace) -> int:
@@ -341,6 +363,18 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--problems", type=_csv, help="only these problems (default: every one with loose chunks)")
     k.set_defaults(func=_pack)
 
+    h = sub.add_parser("checkpoints",
+                       help="re-train a results directory's networks whose checkpoints are gone, checked against it")
+    h.add_argument("--results", required=True, help="a results directory written by `ricci-lit sweep`")
+    h.add_argument("--problems", type=_csv, help="only these problems")
+    h.add_argument("--architectures", type=_csv, help="only these architectures")
+    h.add_argument("--seeds", type=_positive_int, help="only the first N stored seeds of each configuration")
+    h.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu",
+                   help="where to train (the device the networks were trained on; cpu by default)")
+    h.add_argument("--data-dir", help="directory holding the MNIST / Fashion-MNIST IDX files")
+    h.add_argument("--no-progress", action="store_true", help="no progress bars")
+    h.set_defaults(func=_checkpoints)
+
     f = sub.add_parser("coefficients",
                        help="paper 2's local/layer coefficients of a store's networks, trained and untrained")
     f.add_argument("--results", required=True, help="the source results directory (with its checkpoints)")
@@ -349,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--architectures", type=_csv, help="only these architectures")
     f.add_argument("--seeds", type=_positive_int, default=12, help="first N seeds of each configuration (12)")
     f.add_argument("--states", type=_csv, default=["trained", "untrained"], help="trained,untrained")
-    f.add_argument("--k", type=_k_or_best, default="best", help="'best' (paper 1's rule) or an integer")
+    f.add_argument("--k", type=_k_or_best, default="best", help="'best' (paper 1's rule), an integer, or several (20,50,70,100,150: P2's k-robustness)")
     f.add_argument("--modes", type=_csv, default=["union", "r-compat"], help="graph modes (union,r-compat)")
     f.add_argument("--curvatures", type=_csv, default=list(DEFAULT_CURVATURES), help="curvature notions")
     f.add_argument("--data-dir", help="directory holding the MNIST / Fashion-MNIST IDX files")

@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -56,13 +56,14 @@ __all__ = [
     "hidden_coefficient",
     "BookCoefficients",
     "book_coefficients",
+    "k_robustness",
 ]
 
 STATES: tuple[str, ...] = ("trained", "untrained")
 """A network after training (from the source checkpoint) and at its initialisation."""
 
-_NET_KEYS = ["problem", "architecture", "seed", "state", "curvature", "mode"]
-_NETWORK_LEVEL = ["k", "layers", "n_points", "n_representations", "rho", "rho_reason", "rho_hidden",
+_NET_KEYS = ["problem", "architecture", "seed", "state", "curvature", "mode", "k"]
+_NETWORK_LEVEL = ["layers", "n_points", "n_representations", "rho", "rho_reason", "rho_hidden",
                   "connected", "n_disconnected", "n_collapsed", "local_mean", "local_median", "local_std",
                   "local_fraction_negative", "local_n_defined", "local_n_nan", "local_n_unreachable",
                   "local_n_constant", "layer_mean", "layer_min", "layer_argmin", "test_accuracy",
@@ -138,8 +139,21 @@ def coefficient_ks(source: str | Path, k: int | str = "best", *, layers: str = "
     return configs.assign(k=int(k), aggregated=None).reset_index(drop=True)
 
 
-def _key(problem: str, arch: str, seed: int, state: str) -> str:
-    return f"{problem}+{arch}+s{seed}+{state}"
+def _key(problem: str, arch: str, seed: int, state: str, k: int | None = None) -> str:
+    """Chunk key of one (network, state) (and one ``k`` in a store of several fixed ``k``)."""
+    return f"{problem}+{arch}+s{seed}+{state}" + ("" if k is None else f"+k{k}")
+
+
+def _k_setting(k: int | str | Sequence[int]) -> int | str | list[int]:
+    """``k`` as the store's settings record it: ``"best"``, one integer, or a sorted list of integers."""
+    if isinstance(k, str) or isinstance(k, (int, np.integer)):
+        return k if isinstance(k, str) else int(k)
+    values = list(k)
+    if not values or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in values):
+        raise ValueError(f"k must be 'best', a positive integer or a list of positive integers, got {k!r}")
+    if len(set(int(v) for v in values)) != len(values):
+        raise ValueError(f"k lists a value twice: {list(values)}")
+    return sorted(int(v) for v in values)
 
 
 def _network_frame(reps, k: int, curvatures: Sequence[str], modes: Sequence[str]) -> pd.DataFrame:
@@ -169,7 +183,7 @@ def run_coefficient_sweep(
     architectures: Sequence[str] | None = None,
     seeds: int | Sequence[int] = 12,
     states: Sequence[str] = STATES,
-    k: int | str = "best",
+    k: int | str | Sequence[int] = "best",
     modes: Sequence[str] = ("union", "r-compat"),
     curvatures: Sequence[str] = DEFAULT_CURVATURES,
     data_dir: str | None = None,
@@ -195,7 +209,10 @@ def run_coefficient_sweep(
     states
         ``"trained"`` and/or ``"untrained"`` (:data:`STATES`).
     k
-        ``"best"`` (paper 1's rule per configuration on the source store) or one integer.
+        ``"best"`` (paper 1's rule per configuration on the source store), one integer, or a list
+        of integers: every network at each of them (P2's k-robustness study uses
+        ``[20, 50, 70, 100, 150]``, paper-details §5.7 h; one chunk per network, state and ``k``,
+        the representations computed once for all of them).
     modes
         kNN graph modes (``"union"``, ``"r-compat"``).
     curvatures
@@ -215,7 +232,7 @@ def run_coefficient_sweep(
 
     from .controls import _check_curvatures
     from .models import MLPEnsemble, representations
-    from .sweeps import PROFILES, _chunk_key, _load_data, load_results
+    from .sweeps import _chunk_key, _load_data, load_results, stored_profile
 
     source = Path(source)
     man_path = source / "manifest.json"
@@ -236,9 +253,7 @@ def run_coefficient_sweep(
 
     nets, _, _ = load_results(source)
     # the source's own settings (test set size, pixel scale, data seed...) decide the test set
-    src_settings = {key: (tuple(v) if key in ("k_synthetic", "k_real") else v)
-                    for key, v in src_manifest["settings"].items() if key != "name"}
-    profile = replace(PROFILES[src_manifest["profile"]], **src_settings)
+    profile = stored_profile(src_manifest)
     have = set(zip(nets["problem"], nets["architecture"], nets["seed"].astype(int))) if len(nets) else set()
     configs = sorted({(p, a) for p, a, _ in have})
     wanted_p = list(problems) if problems is not None else sorted({p for p, _ in configs})
@@ -260,11 +275,15 @@ def run_coefficient_sweep(
         raise ValueError(f"{source} holds no complete configuration (seeds {seed_list[0]}…{seed_list[-1]}) of "
                          f"{', '.join(wanted_p) or 'any problem'}")
 
-    ks = coefficient_ks(source, k)
+    k_setting = _k_setting(k)
+    k_list = k_setting if isinstance(k_setting, list) else None   # several fixed k: one chunk per k
+    ks = coefficient_ks(source, k_list[0] if k_list else k_setting)
     ks = ks[[(p, a) in set(units) for p, a in zip(ks["problem"], ks["architecture"])]].reset_index(drop=True)
+    if k_list:
+        ks = pd.concat([ks.assign(k=v) for v in k_list], ignore_index=True)
     k_of = {(p, a): v for p, a, v in zip(ks["problem"], ks["architecture"], ks["k"])}
     settings_out = {"source_profile": src_manifest["profile"], "source_settings_hash": src_manifest["settings_hash"],
-                    "k": k, "modes": list(modes), "curvatures": list(curvatures), "layers": "all"}
+                    "k": k_setting, "modes": list(modes), "curvatures": list(curvatures), "layers": "all"}
     store = ResultsStore(Path(out), "coefficients", settings_out)
     todo_units = []
     for p, a in units:
@@ -272,7 +291,8 @@ def run_coefficient_sweep(
             skipped.append(f"{p} {a}: no defined aggregated coefficient at any k, so no best k")
             continue
         todo_units.append((p, a))
-    keys = [(p, a, s, st) for p, a in todo_units for s in seed_list for st in states]
+    k_values: list[int | None] = list(k_list) if k_list else [None]
+    keys = [(p, a, s, st, kv) for p, a in todo_units for s in seed_list for st in states for kv in k_values]
     done_before = sum(store.has_chunk("coefficients", _key(*u)) for u in keys)
     computed = 0
     t_start = time.perf_counter()
@@ -284,7 +304,7 @@ def run_coefficient_sweep(
         for problem in sorted({p for p, _ in todo_units}):
             archs = [a for p, a in todo_units if p == problem]
             pending = [(a, s, st) for a in archs for s in seed_list for st in states
-                       if not store.has_chunk("coefficients", _key(problem, a, s, st))]
+                       if not all(store.has_chunk("coefficients", _key(problem, a, s, st, kv)) for kv in k_values)]
             if pending:
                 ds, x_train, _ = _load_data(profile, problem, data_dir)
                 x_test = np.asarray(ds.x_test, np.float32)
@@ -293,17 +313,22 @@ def run_coefficient_sweep(
                 todo = [(s, st) for a, s, st in pending if a == arch]
                 if not todo:
                     continue
-                kk = int(k_of[(problem, arch)])
                 ckpt = ResultsStore(source, src_manifest["profile"], src_manifest["settings"]).load_checkpoint(
                     f"{problem}+{arch}")
                 if ckpt is None:
                     raise FileNotFoundError(
                         f"{source}/checkpoints/{problem}+{arch}.pt is missing: checkpoints are not committed; "
-                        f"re-create them with `ricci-lit sweep --profile {src_manifest['profile']} --out {source} "
-                        f"--problems {problem} --architectures {arch}` after moving its network results aside, "
-                        "or evaluate other configurations")
+                        f"re-create it with `ricci-lit checkpoints --results {source} --problems {problem} "
+                        f"--architectures {arch} --seeds {max(seed_list) + 1}` (re-trains and checks every "
+                        "network against the stored accuracy), or evaluate other configurations")
                 trained = MLPEnsemble.from_state(ckpt["ensemble"])
                 index = {int(s): i for i, s in enumerate(trained.seeds)}
+                lacking = sorted({s for s, _ in todo} - set(index))
+                if lacking:
+                    raise FileNotFoundError(
+                        f"{source}/checkpoints/{problem}+{arch}.pt holds seeds {sorted(index)}, not {lacking}: "
+                        f"extend it with `ricci-lit checkpoints --results {source} --problems {problem} "
+                        f"--architectures {arch} --seeds {max(seed_list) + 1}`")
                 for seed, state in todo:
                     t0 = time.perf_counter()
                     if state == "trained":
@@ -312,23 +337,29 @@ def run_coefficient_sweep(
                         ens = MLPEnsemble(arch, x_train.shape[1], [seed], init="glorot", device="cpu")
                     reps = representations(ens, x_test)[0]
                     pred = (reps.output[:, 0] > 0.5).astype(np.float32)
-                    frame = _network_frame(reps, kk, curvatures, modes)
-                    frame.insert(0, "state", state)
-                    frame.insert(0, "seed", int(seed))
-                    frame.insert(0, "architecture", arch)
-                    frame.insert(0, "problem", problem)
-                    frame["n_hidden"] = int(reps.n_hidden)
-                    frame["test_accuracy"] = float((pred == y_test).mean())
-                    frame["source_test_accuracy"] = acc_of[(problem, arch, int(seed))]
-                    seconds = time.perf_counter() - t0
-                    frame["seconds"] = seconds
-                    prov = provenance(table="coefficients", source=str(source),
-                                      source_chunk=_chunk_key(problem, arch, seed), settings=settings_out,
-                                      problem=problem, architecture=arch, seed=int(seed), state=state, k=kk,
-                                      seconds=seconds)
-                    store.write_chunk("coefficients", _key(problem, arch, seed, state), frame, prov)
-                    computed += 1
-                    bar.update(1)
+                    t_reps = time.perf_counter() - t0
+                    for kv in k_values:
+                        if store.has_chunk("coefficients", _key(problem, arch, seed, state, kv)):
+                            continue
+                        t1 = time.perf_counter()
+                        kk = int(k_of[(problem, arch)]) if kv is None else kv
+                        frame = _network_frame(reps, kk, curvatures, modes)
+                        frame.insert(0, "state", state)
+                        frame.insert(0, "seed", int(seed))
+                        frame.insert(0, "architecture", arch)
+                        frame.insert(0, "problem", problem)
+                        frame["n_hidden"] = int(reps.n_hidden)
+                        frame["test_accuracy"] = float((pred == y_test).mean())
+                        frame["source_test_accuracy"] = acc_of[(problem, arch, int(seed))]
+                        seconds = t_reps + time.perf_counter() - t1
+                        frame["seconds"] = seconds
+                        prov = provenance(table="coefficients", source=str(source),
+                                          source_chunk=_chunk_key(problem, arch, seed), settings=settings_out,
+                                          problem=problem, architecture=arch, seed=int(seed), state=state, k=kk,
+                                          seconds=seconds)
+                        store.write_chunk("coefficients", _key(problem, arch, seed, state, kv), frame, prov)
+                        computed += 1
+                        bar.update(1)
             if pack:
                 store.pack("coefficients", groups=[problem])
     finally:
@@ -358,8 +389,65 @@ def load_coefficients(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict
     layers = layers.sort_values(_NET_KEYS + ["transition"], kind="stable").reset_index(drop=True)
     cols = _NET_KEYS + ["n_hidden"] + [c for c in _NETWORK_LEVEL + ["rho_hidden_reason"] if c in layers.columns]
     networks = layers[cols].drop_duplicates(subset=_NET_KEYS).reset_index(drop=True)
-    keep = _NET_KEYS + ["k", "n_hidden"] + _LAYER_LEVEL
+    keep = _NET_KEYS + ["n_hidden"] + _LAYER_LEVEL
     return networks, layers[[c for c in keep if c in layers.columns]], manifest
+
+
+def _k_phrase(k: Any) -> str:
+    if isinstance(k, list):
+        return f"at each k in {{{', '.join(str(v) for v in k)}}}"
+    return "at paper 1's best k per configuration" if k == "best" else f"at k = {k}"
+
+
+def k_robustness(networks: pd.DataFrame, *, curvature: str = "approx-ollivier", mode: str = "union",
+                 state: str = "trained") -> pd.DataFrame:
+    """Paper 2's k-robustness table: the mean local coefficient per configuration and ``k``.
+
+    P2 (paper-details §5.7 h, probably its Fig. 14) reports ``mean ρ(x)`` (the mean over points,
+    then over networks) of w25-d7 networks for ``k ∈ {20, 50, 70, 100, 150}`` with the Ollivier
+    curvature, and finds it negative at every ``k`` (paper-notes §4 item 8). This computes the same
+    summary from a coefficients store evaluated at several ``k``
+    (``run_coefficient_sweep(..., k=[...])``).
+
+    Parameters
+    ----------
+    networks
+        The network table of :func:`load_coefficients`.
+    curvature, mode, state
+        Which rows to summarise (P2: Ollivier, here its approximation by default; union graphs;
+        trained networks).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (problem, architecture, k): ``n_networks``, ``local_mean`` (mean over the
+        networks of their mean local ρ), ``local_sd`` (their standard deviation, ``ddof=1``;
+        ``NaN`` for one network) and ``fraction_negative`` (mean share of points with ρ(x) < 0).
+
+    Raises
+    ------
+    ValueError
+        When ``networks`` holds no row of that curvature, mode and state, or only one ``k``.
+    """
+    need = {"problem", "architecture", "k", "curvature", "mode", "state", "local_mean", "local_fraction_negative"}
+    missing = need - set(networks.columns)
+    if missing:
+        raise ValueError(f"networks lacks column(s) {sorted(missing)}: pass load_coefficients(...)[0]")
+    sel = networks[(networks["curvature"] == curvature) & (networks["mode"] == mode) & (networks["state"] == state)]
+    if sel.empty:
+        have = networks[["curvature", "mode", "state"]].drop_duplicates().to_records(index=False).tolist()
+        raise ValueError(f"no {state} networks with curvature {curvature!r} on {mode!r} graphs; the table holds {have}")
+    if sel["k"].nunique() < 2:
+        raise ValueError(f"k-robustness needs several k; these networks were evaluated at k = {sorted(sel['k'].unique())}")
+    g = sel.groupby(["problem", "architecture", "k"], sort=True)
+    out = pd.DataFrame({
+        "n_networks": g["local_mean"].count(),
+        "local_mean": g["local_mean"].mean(),
+        "local_sd": g["local_mean"].std(ddof=1),
+        "fraction_negative": g["local_fraction_negative"].mean(),
+    }).reset_index()
+    out["k"] = out["k"].astype(int)
+    return out
 
 
 @dataclass(frozen=True)
@@ -400,7 +488,7 @@ def book_coefficients(root: str | Path = "results", *, name: str = "paper-coeffi
     desc = (f"`{directory}`: {networks[['problem', 'architecture', 'seed']].drop_duplicates().shape[0]:,} networks "
             f"of {', '.join(f'`{p}`' for p in sorted(networks['problem'].unique()))} "
             f"({per_config.min()}–{per_config.max()} seeds per configuration), each trained and at its "
-            f"initialisation, at k = {s.get('k')!s} per configuration, curvatures "
+            f"initialisation, {_k_phrase(s.get('k'))}, curvatures "
             f"{', '.join(s.get('curvatures', []))}, graph modes {', '.join(s.get('modes', []))} "
             f"(ricci_lit {manifest.get('ricci_lit')}, git {created.get('git_sha', 'unknown')})")
     return BookCoefficients(networks, layers, manifest, directory, desc)

@@ -51,6 +51,9 @@ __all__ = [
     "pack_results",
     "complete_problems",
     "timing_table",
+    "stored_profile",
+    "recreate_checkpoints",
+    "training_batches",
 ]
 
 #: P1 §3.2 k grid for the synthetic sets (|test| = 1,000).
@@ -196,11 +199,27 @@ def _load_data(profile: Profile, problem: str, data_dir: str | None):
     return ds, np.asarray(x_train, np.float32), np.asarray(y_train, np.float32)
 
 
+def _train_seeds(profile: Profile, arch: str, seeds: Sequence[int], x_train, y_train, x_test, y_test,
+                 device: str, progress: bool):
+    """Train ``seeds`` of ``arch`` as one batched ensemble: ``(ensemble on the CPU, meta per seed, seconds)``."""
+    from .training import TrainConfig, train_ensemble
+
+    cfg = TrainConfig(epochs=profile.epochs, batch_size=profile.batch_size, lr=profile.lr)
+    res = train_ensemble(x_train, y_train, arch, list(seeds), cfg, device=device, progress=progress,
+                         x_test=x_test, y_test=y_test)
+    seconds = float(res.wall_time_s)
+    ens = res.ensemble.to("cpu") if hasattr(res.ensemble, "to") else res.ensemble
+    meta = {int(s): {"train_loss": float(res.train_loss[i]),
+                     "train_accuracy": float(res.train_accuracy[i]),
+                     "train_seconds": seconds / len(seeds), "device": res.device}
+            for i, s in enumerate(seeds)}
+    return ens, meta, seconds
+
+
 def _train(store: ResultsStore, profile: Profile, problem: str, arch: str, seeds: Sequence[int],
            x_train, y_train, x_test, y_test, device: str, progress: bool):
     """Trained ensemble for ``seeds``: from the checkpoint when present, else trained now."""
     from .models import MLPEnsemble
-    from .training import TrainConfig, train_ensemble
 
     key = f"{problem}+{arch}"
     ckpt = store.load_checkpoint(key)
@@ -212,15 +231,8 @@ def _train(store: ResultsStore, profile: Profile, problem: str, arch: str, seeds
     missing = [s for s in seeds if s not in have]
     seconds = 0.0
     if missing:
-        cfg = TrainConfig(epochs=profile.epochs, batch_size=profile.batch_size, lr=profile.lr)
-        res = train_ensemble(x_train, y_train, arch, missing, cfg, device=device, progress=progress,
-                             x_test=x_test, y_test=y_test)
-        seconds = float(res.wall_time_s)
-        new = res.ensemble.to("cpu") if hasattr(res.ensemble, "to") else res.ensemble
-        meta_new = {int(s): {"train_loss": float(res.train_loss[i]),
-                             "train_accuracy": float(res.train_accuracy[i]),
-                             "train_seconds": seconds / len(missing), "device": res.device}
-                    for i, s in enumerate(missing)}
+        new, meta_new, seconds = _train_seeds(profile, arch, missing, x_train, y_train, x_test, y_test,
+                                              device, progress)
         old_meta = ckpt["meta"] if ckpt is not None else {}
         ens = new if ens is None else MLPEnsemble.concatenate([ens, new])
         meta = {**old_meta, **meta_new}
@@ -378,6 +390,166 @@ def pack_results(out: str | Path, problems: Sequence[str] | None = None) -> list
     manifest = json.loads(manifest_path.read_text())
     store = ResultsStore(root, manifest["profile"], manifest["settings"])
     return store.pack("network", groups=problems)
+
+
+def stored_profile(manifest: Mapping[str, Any]) -> Profile:
+    """The :class:`Profile` a results directory was written with, from its manifest.
+
+    The selection fields keep the named profile's values; every setting (test-set size, pixel
+    scale, graph mode, k grids, training) is the manifest's, so data and networks are rebuilt
+    exactly as the sweep built them.
+    """
+    if manifest.get("profile") not in PROFILES:
+        raise ValueError(f"unknown profile {manifest.get('profile')!r} in the manifest")
+    settings = {key: (tuple(v) if key in ("k_synthetic", "k_real") else v)
+                for key, v in manifest["settings"].items() if key != "name"}
+    return replace(PROFILES[manifest["profile"]], **settings)
+
+
+def training_batches(networks: pd.DataFrame) -> list[list[int]]:
+    """The batches in which a sweep trained one configuration's seeds, from its network rows.
+
+    A sweep trains the seeds it lacks as one batched ensemble and records for each network the
+    batch's wall time divided by its size (``train_seconds``), so the seeds of one batch share that
+    value exactly. Batch composition matters for re-training: the batched matrix products round
+    differently for different batch sizes, so a seed re-trained in another batch ends up with
+    weights that differ in the last bits (and, after many epochs, possibly more).
+
+    Parameters
+    ----------
+    networks
+        The rows of one (problem, architecture) (:func:`load_results`), with ``seed`` and
+        ``train_seconds``.
+
+    Returns
+    -------
+    list of list of int
+        The batches, each sorted, in order of their first seed.
+    """
+    if networks[["problem", "architecture"]].drop_duplicates().shape[0] > 1:
+        raise ValueError("networks must hold one (problem, architecture)")
+    if networks["seed"].duplicated().any():
+        raise ValueError("networks holds a seed twice")
+    groups = networks.groupby("train_seconds", sort=False)["seed"].apply(lambda s: sorted(int(v) for v in s))
+    return sorted(groups.tolist(), key=lambda b: b[0])
+
+
+def recreate_checkpoints(
+    out: str | Path,
+    *,
+    problems: Sequence[str] | None = None,
+    architectures: Sequence[str] | None = None,
+    seeds: int | None = None,
+    device: str = "cpu",
+    data_dir: str | None = None,
+    progress: bool = True,
+    cpu_threads: int | None = 1,
+) -> pd.DataFrame:
+    """Re-train the networks of a results directory whose checkpoints are gone, and prove them equal.
+
+    Checkpoints (the trained weights) are not committed, but everything that decides a network
+    is: its settings are in the manifest and training is deterministic for a given seed on a
+    given device (:mod:`ricci_lit.training`). For each selected configuration without a
+    checkpoint (or whose checkpoint lacks some of the wanted seeds) this trains the stored seeds
+    again (``seeds``: only the first ``seeds`` of them; seeds already checkpointed are kept), in
+    the batches the sweep trained them in (:func:`training_batches`; a whole batch is re-trained
+    even when only some of its seeds are wanted, since that is what makes the weights identical),
+    evaluates every network on the test set and compares its test accuracy with the stored one.
+    Only when every accuracy agrees exactly is the checkpoint written, so a later
+    ``ricci-lit coefficients`` (which re-checks them) analyses the networks the results describe.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per re-trained network: ``problem, architecture, seed, stored_accuracy,
+        recreated_accuracy, stored_device, train_seconds``.
+
+    Raises
+    ------
+    RuntimeError
+        When a re-trained network's accuracy differs from the stored one (for example networks
+        trained on a GPU re-trained on the CPU); no checkpoint is written for that configuration.
+    """
+    import json
+
+    from .accel import resolve_device
+    from .models import MLPEnsemble, representations
+    from .training import torch_threads
+
+    root = Path(out)
+    man_path = root / "manifest.json"
+    if not man_path.exists():
+        raise FileNotFoundError(f"{root} is not a results directory (no manifest.json)")
+    manifest = json.loads(man_path.read_text())
+    profile = stored_profile(manifest)
+    store = ResultsStore(root, manifest["profile"], manifest["settings"])
+    nets, _, _ = load_results(root)
+    if nets.empty:
+        raise ValueError(f"{root} holds no networks: nothing to re-create")
+    if seeds is not None and (isinstance(seeds, bool) or int(seeds) < 1):
+        raise ValueError(f"seeds must be a positive count, got {seeds!r}")
+    configs = nets[["problem", "architecture"]].drop_duplicates()
+    for name, wanted, col in (("problem", problems, "problem"), ("architecture", architectures, "architecture")):
+        if wanted is not None:
+            unknown = sorted(set(wanted) - set(configs[col]))
+            if unknown:
+                raise ValueError(f"{root} holds no networks of {name}(s) {unknown}")
+            configs = configs[configs[col].isin(list(wanted))]
+    dev = resolve_device(device)
+    rows = []
+    for problem in sorted(configs["problem"].unique()):
+        present = set(configs.loc[configs["problem"] == problem, "architecture"])
+        archs = [a for a in profile.architectures if a in present] + sorted(present - set(profile.architectures))
+        todo = {}
+        for arch in archs:
+            mine = nets[(nets["problem"] == problem) & (nets["architecture"] == arch)].sort_values("seed")
+            wanted = [int(s) for s in mine["seed"]][: seeds if seeds is not None else None]
+            ckpt = store.load_checkpoint(f"{problem}+{arch}")
+            have = set() if ckpt is None else {int(s) for s in ckpt["ensemble"]["seeds"]}
+            missing = {s for s in wanted if s not in have}
+            if missing:
+                batches = [b for b in training_batches(mine) if missing & set(b)]
+                todo[arch] = (mine, batches, ckpt, have)
+        if not todo:
+            continue
+        ds, x_train, y_train = _load_data(profile, problem, data_dir)
+        x_test = np.asarray(ds.x_test, np.float32)
+        y_test = np.asarray(ds.y_test, np.float32)
+        for arch, (mine, batches, ckpt, have) in todo.items():
+            parts, meta, seconds, seed_list = [], {}, 0.0, []
+            for batch in batches:  # the sweep's own batches: the same networks bit for bit
+                with torch_threads(cpu_threads if dev.type == "cpu" else None):
+                    part, part_meta, part_seconds = _train_seeds(profile, arch, batch, x_train, y_train, x_test,
+                                                                 y_test, str(dev), progress)
+                keep = [i for i, s in enumerate(batch) if s not in have]  # never replace a checkpointed seed
+                parts.append(part.subset(keep))
+                meta.update({batch[i]: part_meta[batch[i]] for i in keep})
+                seed_list += [batch[i] for i in keep]
+                seconds += part_seconds
+            ens = MLPEnsemble.concatenate(parts) if len(parts) > 1 else parts[0]
+            bad = []
+            for i, seed in enumerate(seed_list):  # evaluated exactly as run_sweep evaluated it
+                out_layer = representations(ens.subset([i]), x_test)[0].output
+                pred = (out_layer[:, 0] > 0.5).astype(np.float32)
+                acc = float((pred == y_test).mean())
+                stored = mine[mine["seed"] == seed].iloc[0]
+                rows.append({"problem": problem, "architecture": arch, "seed": seed,
+                             "stored_accuracy": float(stored["test_accuracy"]), "recreated_accuracy": acc,
+                             "stored_device": str(stored.get("device", "unknown")),
+                             "train_seconds": seconds / len(seed_list)})
+                if acc != float(stored["test_accuracy"]):
+                    bad.append(f"seed {seed}: stored {float(stored['test_accuracy']):.6f}, re-trained {acc:.6f} "
+                               f"(stored on {stored.get('device', 'unknown')}, re-trained on {dev})")
+            if bad:
+                raise RuntimeError(f"re-training {problem} {arch} did not reproduce the stored networks, so no "
+                                   f"checkpoint was written: {'; '.join(bad[:3])}"
+                                   + (f" and {len(bad) - 3} more" if len(bad) > 3 else ""))
+            if ckpt is not None:  # a checkpoint with fewer seeds: extend it, as a resumed sweep would
+                ens = MLPEnsemble.concatenate([MLPEnsemble.from_state(ckpt["ensemble"]), ens])
+                meta = {**ckpt["meta"], **meta}
+            store.save_checkpoint(f"{problem}+{arch}", {"ensemble": ens.to_state(), "meta": meta})
+    return pd.DataFrame(rows, columns=["problem", "architecture", "seed", "stored_accuracy", "recreated_accuracy",
+                                       "stored_device", "train_seconds"])
 
 
 def load_results(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:

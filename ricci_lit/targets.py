@@ -241,7 +241,9 @@ TARGETS: tuple[Target, ...] = (
        f"per problem, the mean layer coefficient of the trained deep networks (approximate Ollivier) has "
        f"its minimum ≤ {_TOL['p2_layer_min']} within the first two thirds of the transitions and rises by "
        f"≥ {_TOL['p2_layer_rise']} to the last; every problem (partly: some, or a negative minimum "
-       "everywhere). k-robustness needs several k: not computed at paper 1's single best k",
+       "everywhere); k-robustness: the mean local ρ (approximate Ollivier, trained, union graphs) of every "
+       "configuration evaluated at several k is negative at every k. Reproduced when both hold; not reproduced "
+       "when neither does (with only the layer part computed, its verdict)",
        "P2 §4.4, Fig. 5; paper-details §5.7 e, h", "paper 2"),
 )
 _BY_KEY = {t.key: t for t in TARGETS}
@@ -280,8 +282,9 @@ MISS_EXPLANATIONS: Mapping[str, str] = MappingProxyType({
     "p2_untrained": ("paper 2 measured its own networks (width 25, depth 10, k = 50, PyTorch initialisation, "
                      "pixels in [0, 1], exact Ollivier); these are paper 1's networks at paper 1's chosen k, with "
                      "Glorot initialisation and the approximate Ollivier curvature"),
-    "p2_layers": ("paper 2 averaged 50 width-25 networks per depth at k = 50 with exact Ollivier; these are paper "
-                  "1's 11-layer networks at their chosen k with the approximate Ollivier curvature"),
+    "p2_layers": ("paper 2 averaged 50 width-25 networks per depth at k = 50 with exact Ollivier, and studied k "
+                  "with 3 w25-d7 networks per data set; these are paper 1's 11-layer networks at their chosen k (the "
+                  "k study: paper 1's trained networks at fixed k) with the approximate Ollivier curvature"),
 })
 
 
@@ -652,14 +655,32 @@ def _grid_testable(ks_frac: Sequence[float], lo: float, hi: float) -> bool:
     return bool(inside) and len(inside) < len(ks_frac)
 
 
-def p2_rows(coefficients: pd.DataFrame | None, layers: pd.DataFrame | None) -> list[dict[str, Any]]:
+def _k_robustness_part(table: pd.DataFrame | None) -> tuple[str, str | None]:
+    """Text and verdict of item 8's k-robustness half from :func:`ricci_lit.coefficient_sweeps.k_robustness`."""
+    if table is None or table.empty:
+        return "k-robustness not computed (one k per configuration)", None
+    per = table.groupby(["problem", "architecture"])["local_mean"]
+    all_neg = per.apply(lambda v: bool((v < 0).all()))
+    ks = sorted(int(k) for k in table["k"].unique())
+    lo, hi = int(table["n_networks"].min()), int(table["n_networks"].max())
+    text = (f"k-robustness (k ∈ {{{', '.join(map(str, ks))}}}, {lo if lo == hi else f'{lo}–{hi}'} networks "
+            f"each): mean local ρ < 0 at every k in {int(all_neg.sum())} of "
+            f"{len(all_neg)} configurations (range {table['local_mean'].min():+.2f} … {table['local_mean'].max():+.2f})")
+    verdict = REPRODUCED if all_neg.all() else (PARTLY if all_neg.any() else NOT_REPRODUCED)
+    return text, verdict
+
+
+def p2_rows(coefficients: pd.DataFrame | None, layers: pd.DataFrame | None,
+            k_robustness: pd.DataFrame | None = None) -> list[dict[str, Any]]:
     """The rows of items 7 and 8 (paper 2) from a coefficients store
     (:func:`ricci_lit.coefficient_sweeps.load_coefficients`; ``None``: not computed).
 
     Item 7 uses the ``union`` graphs: the Forman global coefficient over all representations of
     the untrained networks (P2 computed its control with Forman, input to output) and the mean
     local coefficient with the approximate Ollivier curvature (P2 used exact Ollivier, which costs
-    about a minute per graph here). Item 8 uses the trained networks with 11 hidden layers.
+    about a minute per graph here). Item 8 uses the trained networks with 11 hidden layers, and
+    for its k-robustness half the table of :func:`ricci_lit.coefficient_sweeps.k_robustness`
+    (``None``: that half is not computed and the verdict is the layer half's).
     """
     t7, t8 = _BY_KEY["p2_untrained"], _BY_KEY["p2_layers"]
     if coefficients is None or coefficients.empty:
@@ -686,13 +707,15 @@ def p2_rows(coefficients: pd.DataFrame | None, layers: pd.DataFrame | None) -> l
                 f"networks of {problems})")
         n_ok = sum(checks)
         rows.append(_row(t7, text, REPRODUCED if n_ok == 3 else (PARTLY if n_ok else NOT_REPRODUCED)))
+    k_text, k_verdict = _k_robustness_part(k_robustness)
     if layers is None or layers.empty:
-        rows.append(_row(t8, "no layer table rendered", NOT_COMPUTED))
+        rows.append(_row(t8, "no layer table rendered; " + k_text, NOT_COMPUTED))
         return rows
     lay = layers[(layers["mode"] == "union") & (layers["state"] == "trained")
                  & (layers["curvature"] == "approx-ollivier") & (layers["n_hidden"] == 11)]
     if lay.empty:
-        rows.append(_row(t8, "no trained deep (11 hidden layers) network in the coefficients store", NOT_COMPUTED))
+        rows.append(_row(t8, "no trained deep (11 hidden layers) network in the coefficients store; " + k_text,
+                         NOT_COMPUTED))
         return rows
     parts, ok, neg = [], [], []
     for problem, grp in lay.groupby("problem", sort=True):
@@ -706,14 +729,17 @@ def p2_rows(coefficients: pd.DataFrame | None, layers: pd.DataFrame | None) -> l
         neg.append(vals[i_min] < 0)
         parts.append(f"{problem}: min {vals[i_min]:.2f} at transition {i_min} of {len(vals) - 1}, last {vals[-1]:.2f}")
     verdict = REPRODUCED if all(ok) else (PARTLY if any(ok) or all(neg) else NOT_REPRODUCED)
-    rows.append(_row(t8, "; ".join(parts) + "; k-robustness not computed (one k per configuration)", verdict))
+    if k_verdict is not None and k_verdict != verdict:  # both halves must hold; neither: not reproduced
+        verdict = PARTLY
+    rows.append(_row(t8, "; ".join(parts) + "; " + k_text, verdict))
     return rows
 
 
 def reproduction_table(report: Report, *, geometry: pd.DataFrame, manifest: Mapping[str, Any] | None,
                        fig1a: Fig1A | None = None, profile_name: str | None = None,
                        coefficients: pd.DataFrame | None = None,
-                       coefficient_layers: pd.DataFrame | None = None) -> pd.DataFrame:
+                       coefficient_layers: pd.DataFrame | None = None,
+                       k_robustness: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every target of paper-notes §4 with our value and a verdict computed from the numbers.
 
     Parameters
@@ -731,6 +757,9 @@ def reproduction_table(report: Report, *, geometry: pd.DataFrame, manifest: Mapp
         The network and layer tables of a coefficients store
         (:func:`ricci_lit.coefficient_sweeps.load_coefficients`) for paper 2's items 7 and 8
         (:func:`p2_rows`); ``None``: those items are not computed.
+    k_robustness
+        :func:`ricci_lit.coefficient_sweeps.k_robustness` of a store evaluated at several k, for
+        item 8's second half (``None``: not computed).
 
     Returns
     -------
@@ -916,6 +945,6 @@ def reproduction_table(report: Report, *, geometry: pd.DataFrame, manifest: Mapp
         rows.append(_row(t, text, verdict))
 
     # items 7–8: paper 2's control and layer coefficients, from a coefficients store
-    rows += p2_rows(coefficients, coefficient_layers)
+    rows += p2_rows(coefficients, coefficient_layers, k_robustness)
     return pd.DataFrame(rows, columns=["item", "key", "target", "paper value", "criterion", "ours", "verdict",
                                        "why it may differ", "source", "scope"])

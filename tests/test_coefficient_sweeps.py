@@ -204,3 +204,161 @@ def test_book_coefficients(coeffs, tmp_path):
     assert "k = 10" in got.description and "union, r-compat" in got.description
     assert book_coefficients(tmp_path, problems=["B"]) is None  # the chapters render other problems
     assert len(book_coefficients(tmp_path, problems=["A", "B"]).networks) == len(nets)
+
+
+def _state(root: Path, key: str) -> dict:
+    import json
+    man = json.loads((root / "manifest.json").read_text())
+    return ResultsStore(root, man["profile"], man["settings"]).load_checkpoint(key)
+
+
+def test_recreated_checkpoints_are_the_original_networks(source, tmp_path, capsys):
+    from ricci_lit.sweeps import recreate_checkpoints
+
+    bare = tmp_path / "bare"
+    shutil.copytree(source, bare)
+    for p in (bare / "checkpoints").iterdir():
+        p.unlink()
+    assert main(["checkpoints", "--results", str(bare), "--architectures", "narrow-deep", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "re-created A+narrow-deep: 2 networks, every test accuracy equal" in out
+    assert "narrow-shallow" not in out
+    assert not (bare / "checkpoints" / "A+narrow-shallow.pt").exists()  # only what was asked for
+    old, new = _state(source, "A+narrow-deep"), _state(bare, "A+narrow-deep")
+    assert new["ensemble"]["seeds"] == old["ensemble"]["seeds"] == [0, 1]
+    for a, b in zip(old["ensemble"]["weights"] + old["ensemble"]["biases"],
+                    new["ensemble"]["weights"] + new["ensemble"]["biases"]):
+        assert np.array_equal(a.numpy(), b.numpy())           # bit for bit the sweep's networks
+    assert set(new["meta"]) == {0, 1}
+    # the coefficient sweep accepts them and finds the stored accuracies again
+    s = run_coefficient_sweep(bare, tmp_path / "c", architectures=["narrow-deep"], seeds=2, k=10,
+                              curvatures=("forman",), modes=("union",), states=("trained",), progress=False)
+    assert s.units_computed == 2
+    nets, _, _ = load_coefficients(tmp_path / "c")
+    assert (nets["test_accuracy"] == nets["source_test_accuracy"]).all()
+    # a second call has nothing to do; --seeds 1 still re-trains seed 0's whole batch
+    assert recreate_checkpoints(bare, architectures=["narrow-deep"], progress=False).empty
+    table = recreate_checkpoints(bare, architectures=["narrow-shallow"], seeds=1, progress=False)
+    assert table["seed"].tolist() == [0, 1]
+    assert (table["stored_accuracy"] == table["recreated_accuracy"]).all()
+
+
+def test_recreated_checkpoints_follow_the_sweeps_batches(tmp_path):
+    """A sweep extended from 1 to 2 seeds trained two batches; re-training follows them exactly."""
+    from ricci_lit.sweeps import load_results, recreate_checkpoints, training_batches
+
+    out = tmp_path / "res"
+    kw = dict(problems=["A"], architectures=["narrow-shallow"], n_test=150, epochs=2, k_synthetic=[6, 10])
+    run_sweep(get_profile("quick", n_seeds=1, **kw), out, device="cpu", progress=False)
+    run_sweep(get_profile("quick", n_seeds=3, **kw), out, device="cpu", progress=False)
+    nets, _, _ = load_results(out)
+    assert training_batches(nets) == [[0], [1, 2]]
+    original = _state(out, "A+narrow-shallow")
+    (out / "checkpoints" / "A+narrow-shallow.pt").unlink()
+    assert recreate_checkpoints(out, seeds=1, progress=False)["seed"].tolist() == [0]
+    assert _state(out, "A+narrow-shallow")["ensemble"]["seeds"] == [0]
+    # a checkpoint with too few seeds is named, and extending it gives the sweep's networks again
+    with pytest.raises(FileNotFoundError, match=r"holds seeds \[0\], not \[1, 2\]: extend it with"):
+        run_coefficient_sweep(out, tmp_path / "d", seeds=3, k=10, curvatures=("forman",), modes=("union",),
+                              states=("trained",), progress=False)
+    assert recreate_checkpoints(out, seeds=2, progress=False)["seed"].tolist() == [1, 2]
+    new = _state(out, "A+narrow-shallow")
+    assert new["ensemble"]["seeds"] == original["ensemble"]["seeds"] == [0, 1, 2] and set(new["meta"]) == {0, 1, 2}
+    for a, b in zip(original["ensemble"]["weights"] + original["ensemble"]["biases"],
+                    new["ensemble"]["weights"] + new["ensemble"]["biases"]):
+        assert np.array_equal(a.numpy(), b.numpy())           # bit for bit, because the batches are the same
+    with pytest.raises(ValueError, match="one \\(problem, architecture\\)"):
+        training_batches(pd.concat([nets, nets.assign(architecture="wide-deep")]))
+    with pytest.raises(ValueError, match="a seed twice"):
+        training_batches(pd.concat([nets, nets]))
+
+
+def test_recreate_checkpoints_refuses_networks_that_differ_and_bad_input(source, tmp_path, monkeypatch, capsys):
+    import ricci_lit.sweeps as sweeps
+
+    bare = tmp_path / "bare"
+    shutil.copytree(source, bare)
+    for p in (bare / "checkpoints").iterdir():
+        p.unlink()
+    real = sweeps.load_results
+
+    def shifted(out):  # as if the stored networks had been trained elsewhere (another device)
+        nets, geo, man = real(out)
+        return nets.assign(test_accuracy=nets["test_accuracy"] - 0.01), geo, man
+
+    monkeypatch.setattr(sweeps, "load_results", shifted)
+    with pytest.raises(RuntimeError, match="did not reproduce the stored networks, so no checkpoint was written"):
+        sweeps.recreate_checkpoints(bare, architectures=["narrow-shallow"], progress=False)
+    assert not any((bare / "checkpoints").glob("*.pt"))
+    monkeypatch.setattr(sweeps, "load_results", real)
+    with pytest.raises(ValueError, match=r"no networks of problem\(s\) \['B'\]"):
+        sweeps.recreate_checkpoints(bare, problems=["B"], progress=False)
+    with pytest.raises(ValueError, match="positive count"):
+        sweeps.recreate_checkpoints(bare, seeds=0, progress=False)
+    with pytest.raises(FileNotFoundError, match="no manifest.json"):
+        sweeps.recreate_checkpoints(tmp_path / "nowhere", progress=False)
+    assert main(["checkpoints", "--results", str(bare), "--architectures", "wide-deep"]) == 2
+    assert "no networks of architecture(s) ['wide-deep']" in capsys.readouterr().err
+
+
+def test_several_k_equal_one_k_at_a_time_and_give_the_k_robustness_table(source, coeffs, tmp_path, capsys):
+    from ricci_lit.coefficient_sweeps import k_robustness
+
+    multi = tmp_path / "multi"
+    assert main(["coefficients", "--results", str(source), "--out", str(multi), "--k", "20,10", "--seeds", "2",
+                 "--curvatures", ",".join(CURV), "--no-progress"]) == 0
+    assert "16 networks computed" in capsys.readouterr().out  # 2 archs × 2 seeds × 2 states × 2 k
+    nets, layers, manifest = load_coefficients(multi)
+    assert manifest["settings"]["k"] == [10, 20]
+    assert sorted(set(nets["k"])) == [10, 20]
+    assert len(nets) == 2 * len(load_coefficients(coeffs)[0])  # no row lost to de-duplication
+    # the k = 10 rows are exactly the single-k store's numbers
+    one = nets[nets["k"] == 10].drop(columns="seconds").reset_index(drop=True)
+    ref = load_coefficients(coeffs)[0].drop(columns="seconds").reset_index(drop=True)
+    pd.testing.assert_frame_equal(one, ref)
+    pd.testing.assert_frame_equal(layers[layers["k"] == 10].reset_index(drop=True),
+                                  load_coefficients(coeffs)[1].reset_index(drop=True))
+    # the k = 20 rows are ricci_coefficient at k = 20
+    row = nets[(nets["k"] == 20) & (nets["state"] == "trained") & (nets["mode"] == "union")
+               & (nets["curvature"] == "approx-ollivier") & (nets["architecture"] == "narrow-deep")
+               & (nets["seed"] == 1)].iloc[0]
+    reps, _ = _reps(source, "narrow-deep", 1, "trained")
+    ref20 = ricci_coefficient(reps.select("all"), 20, curvature="approx-ollivier", local=True, warn_collapsed=False)
+    finite = ref20.local.rho[np.isfinite(ref20.local.rho)]
+    assert row["local_mean"] == pytest.approx(finite.mean(), abs=1e-12)
+    # resuming computes nothing; another k list is another store's settings
+    again = run_coefficient_sweep(source, multi, seeds=2, k=[20, 10], curvatures=CURV, progress=False)
+    assert again.units_computed == 0 and again.units_done_before == 16
+    with pytest.raises(StoreMismatchError, match="settings differ in k"):
+        run_coefficient_sweep(source, multi, seeds=2, k=[10, 50], curvatures=CURV, progress=False)
+    # the table: mean over networks of their mean local coefficient, per configuration and k
+    tab = k_robustness(nets)
+    assert tab[["architecture", "k"]].values.tolist() == [["narrow-deep", 10], ["narrow-deep", 20],
+                                                          ["narrow-shallow", 10], ["narrow-shallow", 20]]
+    sel = nets[(nets["architecture"] == "narrow-deep") & (nets["k"] == 20) & (nets["state"] == "trained")
+               & (nets["mode"] == "union") & (nets["curvature"] == "approx-ollivier")]
+    got = tab[(tab["architecture"] == "narrow-deep") & (tab["k"] == 20)].iloc[0]
+    assert got["n_networks"] == 2
+    assert got["local_mean"] == pytest.approx(sel["local_mean"].mean())
+    assert got["local_sd"] == pytest.approx(sel["local_mean"].std(ddof=1))
+    assert got["fraction_negative"] == pytest.approx(sel["local_fraction_negative"].mean())
+    assert set(k_robustness(nets, curvature="forman", state="untrained", mode="r-compat")["k"]) == {10, 20}
+    with pytest.raises(ValueError, match="needs several k"):
+        k_robustness(load_coefficients(coeffs)[0])
+    with pytest.raises(ValueError, match="no trained networks with curvature 'ollivier'"):
+        k_robustness(nets, curvature="ollivier")
+    with pytest.raises(ValueError, match="lacks column"):
+        k_robustness(nets.drop(columns="k"))
+
+
+@pytest.mark.parametrize("bad, needle", [("10,10", "twice"), ("10,-2", "comma-separated positive"),
+                                         ("10,x", "comma-separated positive")])
+def test_cli_bad_k_lists(source, tmp_path, capsys, bad, needle):
+    assert main(["coefficients", "--results", str(source), "--out", str(tmp_path / "z"), "--k", bad]) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_bad_k_lists_in_python(source, tmp_path):
+    for bad, needle in (([], "k must be"), ([10, 0], "k must be"), ([10, 10], "twice"), ([True, 5], "k must be")):
+        with pytest.raises(ValueError, match=needle):
+            run_coefficient_sweep(source, tmp_path / "x", seeds=1, k=bad, progress=False)

@@ -366,3 +366,31 @@ def test_every_miss_carries_an_explanation(small, full):
     rows = targets.p2_rows(_p2_networks([-0.3] * 10 + [0.2] * 10, -0.10, -0.1), _p2_layers(U_SHAPE))
     assert "paper 2 measured its own networks" in rows[0]["why it may differ"]
     assert rows[1]["why it may differ"] == ""
+
+
+def _k_table(values_by_arch):
+    return pd.DataFrame([{"problem": "A", "architecture": arch, "k": k, "n_networks": 3, "local_mean": v,
+                          "local_sd": 0.1, "fraction_negative": 0.6}
+                         for arch, vals in values_by_arch.items() for k, v in zip((20, 50, 70, 100, 150), vals)])
+
+
+@pytest.mark.parametrize("layer_profile,k_values,verdict,needle", [
+    (U_SHAPE, {"narrow-deep": [-0.4] * 5, "wide-deep": [-0.2] * 5}, targets.REPRODUCED, "in 2 of 2 configurations"),
+    (U_SHAPE, {"narrow-deep": [-0.4] * 5, "wide-deep": [-0.2, -0.1, 0.05, 0.1, 0.2]}, targets.PARTLY, "in 1 of 2"),
+    (U_SHAPE, {"narrow-deep": [0.1] * 5}, targets.PARTLY, "in 0 of 1"),
+    ([0.1 + 0.01 * t for t in range(12)], {"narrow-deep": [-0.4] * 5}, targets.PARTLY, "in 1 of 1"),
+    ([0.1 + 0.01 * t for t in range(12)], {"narrow-deep": [0.2] * 5}, targets.NOT_REPRODUCED, "in 0 of 1"),
+])
+def test_p2_k_robustness_half_of_item_8(layer_profile, k_values, verdict, needle):
+    _, row8 = targets.p2_rows(_p2_networks([-0.3] * 20, 0.0, -0.5), _p2_layers(layer_profile), _k_table(k_values))
+    assert row8["verdict"] == verdict
+    assert "k-robustness (k ∈ {20, 50, 70, 100, 150}, 3 networks each): mean local ρ < 0 at every k " + needle \
+        in row8["ours"]
+    assert "not computed" not in row8["ours"]
+    assert (row8["why it may differ"] == "") == (verdict == targets.REPRODUCED)
+
+
+def test_p2_k_robustness_is_reported_even_without_deep_layers():
+    nets = _p2_networks([-0.3] * 20, 0.0, -0.5)
+    _, row8 = targets.p2_rows(nets, _p2_layers(U_SHAPE).assign(n_hidden=5), _k_table({"narrow-deep": [-0.4] * 5}))
+    assert row8["verdict"] == targets.NOT_COMPUTED and "in 1 of 1 configurations" in row8["ours"]
