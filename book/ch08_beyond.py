@@ -285,6 +285,7 @@ if kcoef is None:
                                         "nothing: run the command above to compute it."), display=False)
     glue("ch08_k_summary", Markdown("Not computed for these results."), display=False)
     glue("ch08_k_fig", figures.message_figure("no k-robustness store"), display=False)
+    glue("ch08_k_counts", Markdown("no networks"), display=False)
 else:
     glue("ch08_k_description", Markdown(kcoef.description + "."), display=False)
     k_table = k_robustness(kcoef.networks, curvature="approx-ollivier")
@@ -303,7 +304,14 @@ else:
                      f"{sub['local_mean'].min():+.2f} and {sub['local_mean'].max():+.2f})")
     k_text = "; ".join(parts)
     glue("ch08_k_summary", Markdown(k_text[0].upper() + k_text[1:] + "."), display=False)
-    display(k_both.pivot_table(index=["curvature", "problem"], columns="k", values="local_mean").round(3))
+    counts = k_table.groupby("problem")[["n_networks", "n_well_trained"]].first()
+    glue("ch08_k_counts", Markdown(
+        f"{int(counts['n_networks'].min())}–{int(counts['n_networks'].max())} networks per problem, "
+        f"{int(counts['n_well_trained'].sum())} of {int(counts['n_networks'].sum())} of them above paper 1's accuracy "
+        "threshold (paper 2 used only networks above 99 %; all are shown here, and the count per problem is the "
+        "last column)"), display=False)
+    display(k_both.pivot_table(index=["curvature", "problem"], columns="k", values="local_mean").round(3)
+            .join(counts))
 
 # %% [markdown]
 # ```{glue:figure} ch08_k_fig
@@ -313,8 +321,8 @@ else:
 # networks against $k$, one line per problem.
 # ```
 #
-# {glue:md}`ch08_k_summary` The table gives the values per problem, curvature and $k$;
-# {doc}`ch07_results` judges paper 2's statement on them (item 8).
+# {glue:md}`ch08_k_summary` The table gives the values per problem, curvature and $k$
+# ({glue:md}`ch08_k_counts`); {doc}`ch07_results` judges paper 2's statement on them (item 8).
 
 # %% [markdown]
 # ## Paper 2's training-side heuristics at scale

@@ -36,7 +36,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -400,7 +400,7 @@ def _k_phrase(k: Any) -> str:
 
 
 def k_robustness(networks: pd.DataFrame, *, curvature: str = "approx-ollivier", mode: str = "union",
-                 state: str = "trained") -> pd.DataFrame:
+                 state: str = "trained", thresholds: Mapping[str, float] | None = None) -> pd.DataFrame:
     """Paper 2's k-robustness table: the mean local coefficient per configuration and ``k``.
 
     P2 (paper-details §5.7 h, probably its Fig. 14) reports ``mean ρ(x)`` (the mean over points,
@@ -416,20 +416,26 @@ def k_robustness(networks: pd.DataFrame, *, curvature: str = "approx-ollivier", 
     curvature, mode, state
         Which rows to summarise (P2: Ollivier, here its approximation by default; union graphs;
         trained networks).
+    thresholds
+        Test-accuracy threshold per problem for ``n_well_trained`` (default paper 1's,
+        :data:`ricci_lit.datasets.WELL_TRAINED_THRESHOLD`). Every network is summarised; P2 kept
+        only networks above 99 %, so the count says how many of them would pass such a filter.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (problem, architecture, k): ``n_networks``, ``local_mean`` (mean over the
-        networks of their mean local ρ), ``local_sd`` (their standard deviation, ``ddof=1``;
-        ``NaN`` for one network) and ``fraction_negative`` (mean share of points with ρ(x) < 0).
+        One row per (problem, architecture, k): ``n_networks``, ``n_well_trained``,
+        ``local_mean`` (mean over the networks of their mean local ρ), ``local_sd`` (their
+        standard deviation, ``ddof=1``; ``NaN`` for one network) and ``fraction_negative`` (mean
+        share of points with ρ(x) < 0).
 
     Raises
     ------
     ValueError
         When ``networks`` holds no row of that curvature, mode and state, or only one ``k``.
     """
-    need = {"problem", "architecture", "k", "curvature", "mode", "state", "local_mean", "local_fraction_negative"}
+    need = {"problem", "architecture", "k", "curvature", "mode", "state", "local_mean", "local_fraction_negative",
+            "test_accuracy"}
     missing = need - set(networks.columns)
     if missing:
         raise ValueError(f"networks lacks column(s) {sorted(missing)}: pass load_coefficients(...)[0]")
@@ -439,9 +445,16 @@ def k_robustness(networks: pd.DataFrame, *, curvature: str = "approx-ollivier", 
         raise ValueError(f"no {state} networks with curvature {curvature!r} on {mode!r} graphs; the table holds {have}")
     if sel["k"].nunique() < 2:
         raise ValueError(f"k-robustness needs several k; these networks were evaluated at k = {sorted(sel['k'].unique())}")
+    if thresholds is None:
+        from .datasets import WELL_TRAINED_THRESHOLD as thresholds
+    unknown = sorted(set(sel["problem"]) - set(thresholds))
+    if unknown:
+        raise ValueError(f"no accuracy threshold for problem(s) {unknown}")
+    sel = sel.assign(well_trained=sel["test_accuracy"] >= sel["problem"].map(thresholds))
     g = sel.groupby(["problem", "architecture", "k"], sort=True)
     out = pd.DataFrame({
         "n_networks": g["local_mean"].count(),
+        "n_well_trained": g["well_trained"].sum().astype(int),
         "local_mean": g["local_mean"].mean(),
         "local_sd": g["local_mean"].std(ddof=1),
         "fraction_negative": g["local_fraction_negative"].mean(),

@@ -807,11 +807,23 @@ def coefficient_by_k_figure(df: pd.DataFrame, *, x: str = "k", y: str = "rho",
         if best is not None:
             ax.axvline(best, color="C3", linestyle="--", linewidth=1.4, label=f"chosen {x} = {best}")
         ax.set_xscale("log")
+        ticks = np.unique(df[x].to_numpy(dtype=float))
+        if ticks.size <= 12:  # label the k values themselves, not powers of ten
+            from matplotlib.ticker import NullFormatter, NullLocator
+
+            ax.set_xticks(ticks)
+            ax.set_xticklabels([f"{t:g}" for t in ticks])
+            ax.xaxis.set_minor_locator(NullLocator())
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(x)
         ax.set_ylabel(ylabel)
         ax.set_ylim(-1.05, 1.05)
         if hue is not None or best is not None:
-            ax.legend()
+            n_entries = len(groups) + (best is not None)
+            if n_entries > 4:  # many lines: the legend beside the axes, not over the data
+                ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
+            else:
+                ax.legend()
     return fig
 
 

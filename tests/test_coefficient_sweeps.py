@@ -339,6 +339,11 @@ def test_several_k_equal_one_k_at_a_time_and_give_the_k_robustness_table(source,
                & (nets["mode"] == "union") & (nets["curvature"] == "approx-ollivier")]
     got = tab[(tab["architecture"] == "narrow-deep") & (tab["k"] == 20)].iloc[0]
     assert got["n_networks"] == 2
+    assert got["n_well_trained"] == (sel["test_accuracy"] >= 0.99).sum()       # paper 1's threshold for A
+    lenient = k_robustness(nets, thresholds={"A": 0.0})
+    assert (lenient["n_well_trained"] == lenient["n_networks"]).all()
+    with pytest.raises(ValueError, match=r"no accuracy threshold for problem\(s\) \['A'\]"):
+        k_robustness(nets, thresholds={"B": 0.5})
     assert got["local_mean"] == pytest.approx(sel["local_mean"].mean())
     assert got["local_sd"] == pytest.approx(sel["local_mean"].std(ddof=1))
     assert got["fraction_negative"] == pytest.approx(sel["local_fraction_negative"].mean())

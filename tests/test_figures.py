@@ -379,8 +379,17 @@ def test_coefficient_by_k_figure():
     assert ax.get_xscale() == "log"
     assert len(ax.get_lines()) == 4  # two series, the zero line and the chosen k
     assert "chosen k = 10" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["6", "10", "30"]  # the k values, not 10^x
     plain = figures.coefficient_by_k_figure(df[df.arch == "a"])
     assert plain.axes[0].get_legend() is None
+    many = pd.concat([df.assign(arch=f"line {i}") for i in range(6)])
+    fig_many = figures.coefficient_by_k_figure(many, hue="arch")
+    fig_many.canvas.draw()
+    leg, ax_many = fig_many.axes[0].get_legend(), fig_many.axes[0]
+    assert len(leg.get_texts()) == 6
+    assert leg.get_window_extent().x0 >= ax_many.get_window_extent().x1  # beside the axes, not over the data
+    fig.canvas.draw()
+    assert ax.get_legend().get_window_extent().x1 <= ax.get_window_extent().x1  # few lines: inside
     _render(fig)
     with pytest.raises(ValueError, match="missing columns"):
         figures.coefficient_by_k_figure(df, y="z")
