@@ -31,7 +31,6 @@ settings, and packs each finished problem into one compact file.
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -45,7 +44,7 @@ from .controls import DEFAULT_CURVATURES, network_coefficients
 from .flow import pearson
 from .graphs import MODES
 from .provenance import provenance
-from .store import ResultsStore, read_table
+from .store import ResultsStore, read_manifest, read_table
 
 __all__ = [
     "STATES",
@@ -235,10 +234,7 @@ def run_coefficient_sweep(
     from .sweeps import _chunk_key, _load_data, load_results, stored_profile
 
     source = Path(source)
-    man_path = source / "manifest.json"
-    if not man_path.exists():
-        raise FileNotFoundError(f"{source} is not a results directory (no manifest.json); run `ricci-lit sweep` first")
-    src_manifest = json.loads(man_path.read_text())
+    src_manifest = read_manifest(source, "sweep")
     curvatures = _check_curvatures(curvatures)
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
@@ -378,11 +374,7 @@ def load_coefficients(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict
     ``ric`` and ``eta``.
     """
     root = Path(out)
-    man_path = root / "manifest.json"
-    if not man_path.exists():
-        raise FileNotFoundError(f"{root} is not a results directory (no manifest.json); "
-                                "run `ricci-lit coefficients` first")
-    manifest = json.loads(man_path.read_text())
+    manifest = read_manifest(root, "coefficients")
     layers = read_table(root, "coefficients")
     if layers.empty:
         return pd.DataFrame(), layers, manifest

@@ -22,7 +22,6 @@ paper-notes §3), plus their accuracy and whether they reached the threshold.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .provenance import provenance
-from .store import ResultsStore, read_table
+from .store import ResultsStore, read_manifest, read_table
 
 __all__ = ["P2Plan", "PLANS", "run_p2_experiments", "load_p2_experiments", "book_p2"]
 
@@ -191,9 +190,7 @@ def run_p2_experiments(out: str | Path, plan: str | P2Plan = "paper", *, parts: 
 def load_p2_experiments(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """``(trajectory, depth, manifest)`` tables of a store written by :func:`run_p2_experiments`."""
     root = Path(out)
-    if not (root / "manifest.json").exists():
-        raise FileNotFoundError(f"{root} is not a results directory (no manifest.json); run `ricci-lit p2` first")
-    manifest = json.loads((root / "manifest.json").read_text())
+    manifest = read_manifest(root, "p2")
     return read_table(root, "trajectory"), read_table(root, "depth"), manifest
 
 

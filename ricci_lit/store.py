@@ -45,7 +45,7 @@ import pandas as pd
 from .provenance import __version__, provenance
 
 __all__ = ["SCHEMA_VERSION", "ResultsStore", "StoreMismatchError", "settings_hash", "read_provenance",
-           "read_table", "iter_provenance", "default_group"]
+           "read_table", "iter_provenance", "default_group", "read_manifest"]
 
 SCHEMA_VERSION = 1
 _PROV_KEY = b"ricci_lit.provenance"
@@ -56,6 +56,19 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9._=+-]+$")
 
 class StoreMismatchError(ValueError):
     """The results directory holds results of a different profile, settings or code version."""
+
+
+def read_manifest(root: str | Path, command: str | None = None) -> dict[str, Any]:
+    """The manifest of the results directory ``root``.
+
+    Raises ``FileNotFoundError`` naming the directory when it has none (and, with ``command``, the
+    ``ricci-lit`` command that writes one).
+    """
+    path = Path(root) / "manifest.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{Path(root)} is not a results directory (no manifest.json)"
+                                + (f"; run `ricci-lit {command}` first" if command else ""))
+    return json.loads(path.read_text())
 
 
 def settings_hash(settings: dict[str, Any]) -> str:

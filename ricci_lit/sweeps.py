@@ -381,13 +381,10 @@ def pack_results(out: str | Path, problems: Sequence[str] | None = None) -> list
     The store is opened with the profile and settings its manifest names, so nothing is mixed.
     Returns the packed files written. See :meth:`ricci_lit.store.ResultsStore.pack`.
     """
-    import json
+    from .store import read_manifest
 
     root = Path(out)
-    manifest_path = root / "manifest.json"
-    if not manifest_path.exists():
-        raise FileNotFoundError(f"{root} is not a results directory (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_manifest(root)
     store = ResultsStore(root, manifest["profile"], manifest["settings"])
     return store.pack("network", groups=problems)
 
@@ -470,17 +467,13 @@ def recreate_checkpoints(
         When a re-trained network's accuracy differs from the stored one (for example networks
         trained on a GPU re-trained on the CPU); no checkpoint is written for that configuration.
     """
-    import json
-
     from .accel import resolve_device
     from .models import MLPEnsemble, representations
+    from .store import read_manifest
     from .training import torch_threads
 
     root = Path(out)
-    man_path = root / "manifest.json"
-    if not man_path.exists():
-        raise FileNotFoundError(f"{root} is not a results directory (no manifest.json)")
-    manifest = json.loads(man_path.read_text())
+    manifest = read_manifest(root)
     profile = stored_profile(manifest)
     store = ResultsStore(root, manifest["profile"], manifest["settings"])
     nets, _, _ = load_results(root)
@@ -558,15 +551,10 @@ def load_results(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str,
     ``networks`` has one row per network (the network-level columns); ``geometry`` one row per
     (network, layer, k).
     """
-    import json
-
-    from .store import read_table
+    from .store import read_manifest, read_table
 
     root = Path(out)
-    manifest_path = root / "manifest.json"
-    if not manifest_path.exists():
-        raise FileNotFoundError(f"{root} is not a results directory (no manifest.json); run `ricci-lit sweep` first")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_manifest(root, "sweep")
     geo = read_table(root, "network")
     if geo.empty:
         return pd.DataFrame(columns=_NETWORK_COLUMNS), geo, manifest

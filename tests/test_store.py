@@ -496,3 +496,15 @@ def test_pack_is_smaller_than_loose_chunks(store):
     store.pack("network")
     packed = (store.root / "packed" / "network--A.parquet").stat().st_size
     assert packed < loose / 5
+
+
+def test_read_manifest(tmp_path):
+    from ricci_lit.store import read_manifest
+
+    store = ResultsStore(tmp_path / "res", "quick", {"k": [1, 2]})
+    man = read_manifest(store.root)
+    assert man["profile"] == "quick" and man["settings"] == {"k": [1, 2]}
+    with pytest.raises(FileNotFoundError, match=r"nowhere is not a results directory \(no manifest.json\)$"):
+        read_manifest(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match=r"\(no manifest.json\); run `ricci-lit sweep` first"):
+        read_manifest(tmp_path / "nowhere", "sweep")
