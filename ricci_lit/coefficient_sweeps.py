@@ -215,7 +215,8 @@ def run_coefficient_sweep(
     modes
         kNN graph modes (``"union"``, ``"r-compat"``).
     curvatures
-        Curvature notions (exact ``"ollivier"`` costs about a minute per graph at n = 1,000).
+        Curvature notions (exact ``"ollivier"`` costs tens of seconds per graph at n = 1,000,
+        k = 50: :mod:`ricci_lit.controls`, "Cost of the curvature notions").
     data_dir
         Where the MNIST / Fashion-MNIST files are (the loader's search order otherwise).
     pack

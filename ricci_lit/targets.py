@@ -678,7 +678,7 @@ def p2_rows(coefficients: pd.DataFrame | None, layers: pd.DataFrame | None,
     Item 7 uses the ``union`` graphs: the Forman global coefficient over all representations of
     the untrained networks (P2 computed its control with Forman, input to output) and the mean
     local coefficient with the approximate Ollivier curvature (P2 used exact Ollivier, which costs
-    about a minute per graph here). Item 8 uses the trained networks with 11 hidden layers, and
+    tens of seconds per graph here). Item 8 uses the trained networks with 11 hidden layers, and
     for its k-robustness half the table of :func:`ricci_lit.coefficient_sweeps.k_robustness`
     (``None``: that half is not computed and the verdict is the layer half's).
     """
