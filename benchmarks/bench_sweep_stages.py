@@ -78,17 +78,13 @@ def main(argv: list[str] | None = None) -> int:
     from ricci_lit.models import MLPEnsemble, representations
     from ricci_lit.provenance import provenance
     from ricci_lit.store import ResultsStore
-    from ricci_lit.sweeps import PROFILES, _load_data, load_results
+    from ricci_lit.sweeps import _load_data, load_results, stored_profile
 
     torch.set_num_threads(1)
     root = Path(args.results)
     nets, geo, manifest = load_results(root)
     settings = manifest["settings"]
-    prof = PROFILES[manifest["profile"]]
-    from dataclasses import replace
-
-    prof = replace(prof, **{k: (tuple(v) if k in ("k_synthetic", "k_real") else v)
-                            for k, v in settings.items() if k != "name"})
+    prof = stored_profile(manifest)
     store = ResultsStore(root, manifest["profile"], settings)
     load_before = os.getloadavg()
     rows = []

@@ -277,7 +277,7 @@ deep_profile.pivot(index="transition", columns="line", values="rho_mean").round(
 # it). This section renders {glue:md}`ch08_k_description`
 
 # %%
-from ricci_lit.coefficient_sweeps import k_robustness
+from ricci_lit.coefficient_sweeps import k_robustness, negative_at_every_k
 
 kcoef = book_coefficients(results_root, name="paper-k-robustness",
                           problems=sorted(set(rendered.networks["problem"])))
@@ -298,7 +298,8 @@ else:
     fig = figures.coefficient_by_k_figure(k_table.assign(line=k_table["problem"]), y="local_mean", hue="line",
                                           ylabel="mean local ρ(x), approx. Ollivier")
     glue("ch08_k_fig", fig, display=False)
-    neg_cfg = k_both.groupby(["curvature", "problem"])["local_mean"].apply(lambda v: bool((v < 0).all()))
+    neg_cfg = pd.concat({"approx-ollivier": negative_at_every_k(k_table), "augmented-forman": negative_at_every_k(k_af)},
+                        names=["curvature"]).droplevel("architecture")
     parts = []
     for curv, grp in neg_cfg.groupby(level="curvature"):
         sub = k_both[k_both["curvature"] == curv]
@@ -368,8 +369,9 @@ else:
     exact = on[on["curvature"] == "ollivier"].set_index(["state", "seed"])
     approx = on[on["curvature"] == "approx-ollivier"].set_index(["state", "seed"])
     diff = (exact["local_mean"] - approx["local_mean"]).abs()
-    same = [(np.sign(on[on["curvature"] == c].set_index(["state", "seed"])["local_mean"]) == np.sign(exact["local_mean"])).mean()
-            for c in ("forman", "augmented-forman", "approx-ollivier")]
+    signs_oll = controls.sign_agreement(on.assign(network=on["seed"]), column="local_mean",
+                                        by=("problem", "architecture", "state"))
+    same = [signs_oll.loc["ollivier", c] for c in ("forman", "augmented-forman", "approx-ollivier")]
     glue("ch08_oll_summary", Markdown(
         f"Over the {len(exact)} network states, the exact and approximate Ollivier curvatures give mean local "
         f"coefficients within {diff.max():.3f} of each other, and their layer coefficients correlate at "

@@ -56,6 +56,7 @@ __all__ = [
     "BookCoefficients",
     "book_coefficients",
     "k_robustness",
+    "negative_at_every_k",
 ]
 
 STATES: tuple[str, ...] = ("trained", "untrained")
@@ -454,6 +455,15 @@ def k_robustness(networks: pd.DataFrame, *, curvature: str = "approx-ollivier", 
     }).reset_index()
     out["k"] = out["k"].astype(int)
     return out
+
+
+def negative_at_every_k(table: pd.DataFrame) -> pd.Series:
+    """Paper 2's k-robustness criterion per configuration of a :func:`k_robustness` table.
+
+    ``True`` where the mean local coefficient is below 0 at every ``k`` evaluated (paper-notes
+    §4 item 8); a boolean Series indexed by ``(problem, architecture)``.
+    """
+    return table.groupby(["problem", "architecture"])["local_mean"].apply(lambda v: bool((v < 0).all()))
 
 
 @dataclass(frozen=True)

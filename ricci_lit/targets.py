@@ -659,8 +659,9 @@ def _k_robustness_part(table: pd.DataFrame | None) -> tuple[str, str | None]:
     """Text and verdict of item 8's k-robustness half from :func:`ricci_lit.coefficient_sweeps.k_robustness`."""
     if table is None or table.empty:
         return "k-robustness not computed (one k per configuration)", None
-    per = table.groupby(["problem", "architecture"])["local_mean"]
-    all_neg = per.apply(lambda v: bool((v < 0).all()))
+    from .coefficient_sweeps import negative_at_every_k
+
+    all_neg = negative_at_every_k(table)
     ks = sorted(int(k) for k in table["k"].unique())
     lo, hi = int(table["n_networks"].min()), int(table["n_networks"].max())
     text = (f"k-robustness (k ∈ {{{', '.join(map(str, ks))}}}, {lo if lo == hi else f'{lo}–{hi}'} networks "

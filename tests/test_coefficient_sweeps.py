@@ -348,6 +348,10 @@ def test_several_k_equal_one_k_at_a_time_and_give_the_k_robustness_table(source,
     assert got["local_sd"] == pytest.approx(sel["local_mean"].std(ddof=1))
     assert got["fraction_negative"] == pytest.approx(sel["local_fraction_negative"].mean())
     assert set(k_robustness(nets, curvature="forman", state="untrained", mode="r-compat")["k"]) == {10, 20}
+    from ricci_lit.coefficient_sweeps import negative_at_every_k
+    flags = negative_at_every_k(tab)
+    for (p, a), flag in flags.items():
+        assert flag == bool((tab[(tab["problem"] == p) & (tab["architecture"] == a)]["local_mean"] < 0).all())
     with pytest.raises(ValueError, match="needs several k"):
         k_robustness(load_coefficients(coeffs)[0])
     with pytest.raises(ValueError, match="no trained networks with curvature 'ollivier'"):
