@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """What sharing the triangle counts saves in paper 2's coefficients of one paper-scale network.
 
-:func:`ricci_lit.controls.network_coefficients` computes the augmented Forman and approximate
-Ollivier curvatures from the same per-edge triangle counts (:func:`ricci_lit.curvature.triangles`)
+:func:`ricci_lit.geometry.engine.network_coefficients` computes the augmented Forman and approximate
+Ollivier curvatures from the same per-edge triangle counts (:func:`ricci_lit.geometry.curvature.triangles`)
 and counts them once per graph. The baseline is the same call with the sharing switched off (each
 curvature counts the triangles itself, as before the change), in the same process, on the same
 representations: seed 0 of one trained network of a results store (from its checkpoint), all
@@ -42,12 +42,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from ricci_lit import controls
-    from ricci_lit.coefficient_sweeps import coefficient_ks
-    from ricci_lit.models import MLPEnsemble, representations
+    from ricci_lit.geometry import engine as controls
+    from ricci_lit.experiments.coefficients import coefficient_ks
+    from ricci_lit.networks.mlp import MLPEnsemble, representations
     from ricci_lit.provenance import provenance
-    from ricci_lit.store import ResultsStore
-    from ricci_lit.sweeps import _load_data, stored_profile
+    from ricci_lit.experiments.store import ResultsStore
+    from ricci_lit.experiments.paper1 import _load_data, stored_profile
 
     torch.set_num_threads(1)
     root = Path(args.results)

@@ -245,9 +245,9 @@ def run_baseline(name: str, layer_fn, reps, k, layers: int | None = None) -> Pip
 
 def ricci_lit_stages(reps, k, curvature="forman", mode="union"):
     """ricci_lit's work split into its stages, timed with the package's own functions."""
-    from ricci_lit.curvature import edge_curvature
-    from ricci_lit.geodesics import hop_distance_totals
-    from ricci_lit.graphs import knn_graphs
+    from ricci_lit.geometry.curvature import edge_curvature
+    from ricci_lit.geometry.distances import hop_distance_totals
+    from ricci_lit.geometry.knn import knn_graphs
 
     t = {"knn": 0.0, "curvature": 0.0, "distances": 0.0}
     ric, g, comps, diam = [], [], [], []
@@ -458,7 +458,7 @@ def main(argv=None) -> int:
         return 0
 
     import ricci_lit
-    from ricci_lit.flow import coefficient_from_totals
+    from ricci_lit.geometry.coefficients import coefficient_from_totals
 
     wall0 = time.perf_counter()
     checks = Checks()

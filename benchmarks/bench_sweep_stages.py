@@ -2,12 +2,12 @@
 """Where a paper-profile sweep spends its geometry time, stage by stage, on this machine.
 
 A sweep's per-network cost is recorded in its store (``train_seconds``, ``geometry_seconds``;
-:func:`ricci_lit.sweeps.timing_table`), but not how the geometry splits. This script re-times the
+:func:`ricci_lit.experiments.paper1.timing_table`), but not how the geometry splits. This script re-times the
 geometry of representative networks of a results store (seed 0 of one shallow and one deep
 architecture of every problem whose checkpoints are present) with the stages that
-:func:`ricci_lit.flow.geometry_table` runs, in the same order, in this process:
+:func:`ricci_lit.geometry.coefficients.geometry_table` runs, in the same order, in this process:
 
-``representations``  the test set through the network (:func:`ricci_lit.models.representations`)
+``representations``  the test set through the network (:func:`ricci_lit.networks.mlp.representations`)
 ``knn``              one neighbour sort per representation up to the largest k (``neighbour_table``)
 ``graphs``           the kNN graph of every k from that sort (``_graph_from_table``)
 ``distances``        all-pairs hop-distance totals of every graph (``hop_distance_totals``)
@@ -39,9 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _stage_times(reps, ks, mode: str, curvature: str) -> dict[str, float]:
-    from ricci_lit.curvature import edge_curvature
-    from ricci_lit.geodesics import hop_distance_totals
-    from ricci_lit.graphs import _graph_from_table, neighbour_table
+    from ricci_lit.geometry.curvature import edge_curvature
+    from ricci_lit.geometry.distances import hop_distance_totals
+    from ricci_lit.geometry.knn import _graph_from_table, neighbour_table
 
     out = {"knn": 0.0, "graphs": 0.0, "distances": 0.0, "curvature": 0.0}
     for X in reps:
@@ -74,11 +74,11 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from ricci_lit.flow import geometry_table
-    from ricci_lit.models import MLPEnsemble, representations
+    from ricci_lit.geometry.coefficients import geometry_table
+    from ricci_lit.networks.mlp import MLPEnsemble, representations
     from ricci_lit.provenance import provenance
-    from ricci_lit.store import ResultsStore
-    from ricci_lit.sweeps import _load_data, load_results, stored_profile
+    from ricci_lit.experiments.store import ResultsStore
+    from ricci_lit.experiments.paper1 import _load_data, load_results, stored_profile
 
     torch.set_num_threads(1)
     root = Path(args.results)

@@ -1,6 +1,6 @@
 """Benchmark: networks trained per minute, batched ensemble vs one network at a time.
 
-Not a test. Trains the same seeds (a) all at once with :func:`ricci_lit.training.train_ensemble` and
+Not a test. Trains the same seeds (a) all at once with :func:`ricci_lit.networks.training.train_ensemble` and
 (b) one at a time (each call ``seeds=[s]``), in the same process, on synthetic data shaped like P1's
 problems (paper-notes §2–3), and prints networks per minute and the speed-up. Sequential timing uses
 the first ``--n-single`` seeds and is extrapolated to networks per minute (training cost per network
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ricci_lit.training import TrainConfig, train_ensemble
+from ricci_lit.networks.training import TrainConfig, train_ensemble
 
 
 @dataclass(frozen=True)

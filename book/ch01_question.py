@@ -34,9 +34,10 @@ from IPython.display import Markdown
 from myst_nb import glue
 
 import ricci_lit
-from ricci_lit import figures, targets
-from ricci_lit.models import ARCHITECTURES, hidden_widths
-from ricci_lit.sweeps import get_profile
+from ricci_lit.plotting import figures
+from ricci_lit.analysis import targets
+from ricci_lit.networks.mlp import ARCHITECTURES, hidden_widths
+from ricci_lit.experiments.paper1 import get_profile
 
 # Training one network takes seconds, so both profiles use paper 1's 50 epochs; the architecture
 # has 5 hidden layers, close to the 4 hidden layers drawn in the paper's Fig. 1A.
@@ -80,7 +81,7 @@ print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r
 #   coefficient $z$ plus problem, width and depth, the $z$ term is negative
 #   ({glue:md}`ch01_paper_regression`): more Ricci-flow-like networks are slightly more accurate.
 #
-# The paper's numbers, as the package stores them (`ricci_lit.targets`, with their sources):
+# The paper's numbers, as the package stores them (`ricci_lit.analysis.targets`, with their sources):
 
 # %%
 counts = targets.PAPER1_COUNTS
@@ -128,9 +129,9 @@ pd.DataFrame([{"claim": t.target, "paper value": t.paper_value, "source": t.sour
 # ({glue:text}`ch01_L` hidden layers of widths {glue:md}`ch01_widths`) is trained for
 # {glue:text}`ch01_epochs` epochs on the book's dataset A, two Swiss-roll sheets wound into each
 # other (chapter {doc}`ch05_data` gives its equations), with paper 1's recipe (RMSprop, learning
-# rate $10^{-3}$, batch 32). `ricci_lit.targets.fig1a_experiment` trains it with
-# `ricci_lit.training.train_ensemble` and collects its representations of the test set with
-# `ricci_lit.models.representations`:
+# rate $10^{-3}$, batch 32). `ricci_lit.analysis.targets.fig1a_experiment` trains it with
+# `ricci_lit.networks.training.train_ensemble` and collects its representations of the test set with
+# `ricci_lit.networks.mlp.representations`:
 #
 # ```{literalinclude} ../../ricci_lit/targets.py
 # :language: python
@@ -183,7 +184,7 @@ glue("ch01_sep_first_md", Markdown(
 # threshold for dataset A ({glue:text}`ch01_threshold:.0%`); training took
 # {glue:text}`ch01_train_s:.0f` s. To put a number on the picture, the table above gives for every
 # representation the accuracy of the best straight line separating the two classes in its
-# PC1–PC2 plane (`ricci_lit.targets.linear_separability`): {glue:text}`ch01_sep_input:.1%` at the
+# PC1–PC2 plane (`ricci_lit.analysis.targets.linear_separability`): {glue:text}`ch01_sep_input:.1%` at the
 # input, where the sheets are wound into each other, and {glue:text}`ch01_sep_last:.1%` at the
 # last hidden layer; the separability {glue:md}`ch01_sep_first_md`. The network untangles the
 # sheets; the question of this book is whether it does so the way Ricci flow would.

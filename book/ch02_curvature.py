@@ -32,7 +32,7 @@ import pandas as pd
 from myst_nb import glue
 
 import ricci_lit
-from ricci_lit import figures
+from ricci_lit.plotting import figures
 
 PROFILES = {"quick": {"n_points": 300}, "paper": {"n_points": 1000}}
 if profile not in PROFILES:
@@ -112,8 +112,8 @@ print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r
 #      - \frac12\Big[\Big(1 - \tfrac1{d_i} - \tfrac1{d_j} - \tfrac{t}{d_i \wedge d_j}\Big)_+
 #      + \Big(1 - \tfrac1{d_i} - \tfrac1{d_j} - \tfrac{t}{d_i \vee d_j}\Big)_+\Big]. $$
 #
-# This is the package's implementation of all four, `ricci_lit.curvature.edge_curvature`; the
-# triangle counts come from bit-packed neighbour sets (`ricci_lit.curvature.triangles`) and the
+# This is the package's implementation of all four, `ricci_lit.geometry.curvature.edge_curvature`; the
+# triangle counts come from bit-packed neighbour sets (`ricci_lit.geometry.curvature.triangles`) and the
 # Ollivier curvature from `_ollivier` in the same module.
 #
 # ```{literalinclude} ../../ricci_lit/curvature.py

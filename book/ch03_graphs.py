@@ -43,9 +43,9 @@ from myst_nb import glue
 from scipy.sparse.csgraph import shortest_path
 
 import ricci_lit
-from ricci_lit import figures
-from ricci_lit.geodesics import UNREACHABLE, components
-from ricci_lit.sweeps import K_GRID_REAL, K_GRID_SYNTHETIC  # paper 1's k grids (P1 §3.2)
+from ricci_lit.plotting import figures
+from ricci_lit.geometry.distances import UNREACHABLE, components
+from ricci_lit.experiments.paper1 import K_GRID_REAL, K_GRID_SYNTHETIC  # paper 1's k grids (P1 §3.2)
 
 PROFILES = {"quick": {"n_cloud": 300, "n_draws": 6}, "paper": {"n_cloud": 1000, "n_draws": 36}}
 if profile not in PROFILES:
@@ -138,7 +138,7 @@ glue("ch03_fig_modes", fig_modes, display=False)
 # for all vertices at once. The pairs first reached at level $t$ are the set bits of $N$, so
 # $g = \sum_t t \cdot \mathrm{popcount}(N_t)$. A level costs $O(|E| \cdot n/64)$ word operations
 # and there are as many levels as the diameter. The package has two implementations of this
-# recursion. The NumPy reference, in `ricci_lit.geodesics`, computes a level with one
+# recursion. The NumPy reference, in `ricci_lit.geometry.distances`, computes a level with one
 # `numpy.bitwise_or.reduceat` over the CSR neighbour lists:
 #
 # ```{literalinclude} ../../ricci_lit/geodesics.py
@@ -147,7 +147,7 @@ glue("ch03_fig_modes", fig_modes, display=False)
 # ```
 #
 # When numba is installed (`engine="auto"`, the default), the same recursion runs as a compiled
-# kernel in `ricci_lit._kernels`, fused into one pass over the neighbour lists with the vertices
+# kernel in `ricci_lit.geometry._numba`, fused into one pass over the neighbour lists with the vertices
 # processed in parallel and popcounts done in registers; the test suite checks that both engines
 # give identical results. On the machine that executed this page the default engine is
 # {glue:md}`ch03_engine`.
@@ -268,7 +268,7 @@ glue("ch03_fig_connectivity", fig_conn, display=False)
 # Paper 1 (§3.2) scans a grid of $k$ "from the smallest $k$ that ensures $G_k(X_{\rm test})$ is a
 # single connected component, up to at least ~20% of the test data set size", and for each
 # (dataset, width, depth) keeps the $k$ with the most negative *aggregated* coefficient (next
-# chapter). The grids, as the package stores them (`ricci_lit.sweeps.K_GRID_SYNTHETIC` and
+# chapter). The grids, as the package stores them (`ricci_lit.experiments.paper1.K_GRID_SYNTHETIC` and
 # `K_GRID_REAL`), are:
 
 # %% tags=["nbval-check-output"]
@@ -365,9 +365,9 @@ glue("ch03_fig_collapse_degrees", fig_deg, display=False)
 #
 # Three choices make the per-layer totals cheap. First, one neighbour sort per representation
 # serves every $k$ of a grid: each row's candidates are sorted once by (distance, index) and the
-# graph for any $k$ is a prefix (`ricci_lit.graphs.neighbour_table`). Second, the total Forman
+# graph for any $k$ is a prefix (`ricci_lit.geometry.knn.neighbour_table`). Second, the total Forman
 # curvature never loops over edges: it is $4|E| - \sum_v d_v^2$. Third, the hop distances come
-# from the bit-parallel BFS above, and on a GPU the torch path (`ricci_lit.accel`) runs the same
+# from the bit-parallel BFS above, and on a GPU the torch path (`ricci_lit.geometry._torch`) runs the same
 # BFS as batched matrix products for all layers at once.
 #
 # ### Benchmark table

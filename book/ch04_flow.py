@@ -22,7 +22,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"  # "quick" (default) or "paper"
-problem = "A"  # the data set (a key of ricci_lit.datasets.PROBLEMS)
+problem = "A"  # the data set (a key of ricci_lit.data.problems.PROBLEMS)
 architecture = "wide-deep"  # 11 hidden layers of width 50, the architecture of the paper example for A
 seeds = None  # seeds of the networks trained together (None: the profile value)
 epochs = None  # training epochs (None: the profile value; paper 50)
@@ -39,13 +39,13 @@ from IPython.display import Markdown
 from myst_nb import glue
 
 import ricci_lit
-from ricci_lit import figures
-from ricci_lit.analysis import best_k, per_network_coefficients
-from ricci_lit.datasets import WELL_TRAINED_THRESHOLD, load_problem
-from ricci_lit.models import MLPEnsemble, hidden_widths, representations
-from ricci_lit.sweeps import K_GRID_SYNTHETIC
+from ricci_lit.plotting import figures
+from ricci_lit.analysis.paper1 import best_k, per_network_coefficients
+from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD, load_problem
+from ricci_lit.networks.mlp import MLPEnsemble, hidden_widths, representations
+from ricci_lit.experiments.paper1 import K_GRID_SYNTHETIC
 
-from ricci_lit.training import TrainConfig, train_ensemble
+from ricci_lit.networks.training import TrainConfig, train_ensemble
 
 PROFILES = {
     "quick": {"seeds": [0, 1, 2, 3], "epochs": 25, "n_test": None, "k_grid": [10, 30, 50, 90, 150]},
@@ -147,9 +147,9 @@ pd.DataFrame(pairings).set_index("convention")
 # ### Training
 #
 # Dataset A is two Swiss-roll sheets wound into each other (our generator, since paper 1 publishes
-# only a picture; see `ricci_lit.datasets.make_swiss_rolls`). The chapter trains
+# only a picture; see `ricci_lit.data.problems.make_swiss_rolls`). The chapter trains
 # {glue:text}`ch04_n_networks` networks of architecture {glue:md}`ch04_arch` together with
-# `ricci_lit.training.train_ensemble` (RMSprop, learning rate $10^{-3}$, batch 32, as in paper 1)
+# `ricci_lit.networks.training.train_ensemble` (RMSprop, learning rate $10^{-3}$, batch 32, as in paper 1)
 # for {glue:text}`ch04_epochs` epochs, and keeps the geometry of
 # {glue:text}`ch04_n_test` test points. Paper 1 counts a network on dataset A as well trained when
 # its test accuracy exceeds {glue:text}`ch04_threshold:.0%`.
@@ -177,7 +177,7 @@ networks[["seed", "train_loss", "train_accuracy", "test_accuracy", "well_trained
 #
 # ### Geometry of every layer, for every k
 #
-# `ricci_lit.models.representations` returns each network's representations of the test set,
+# `ricci_lit.networks.mlp.representations` returns each network's representations of the test set,
 # $[X^0, X^1, \dots, X^L, X^{L+1}]$, and `ricci_lit.geometry_table` computes the totals of the
 # hidden representations for the whole $k$ grid from one neighbour sort per representation
 # (numbered here $1 \dots L$ as in the paper).
@@ -199,7 +199,7 @@ geometry.head()
 #
 # For every $k$ of the grid the $(\mathrm{Ric}_l, \eta_l)$ points of the well-trained networks
 # whose hidden-layer graphs are all connected are pooled into one correlation with
-# `ricci_lit.aggregated_coefficient`, and `ricci_lit.analysis.best_k` keeps the most negative.
+# `ricci_lit.aggregated_coefficient`, and `ricci_lit.analysis.paper1.best_k` keeps the most negative.
 
 # %%
 pool = networks.loc[networks["well_trained"], "seed"].tolist()
@@ -314,7 +314,7 @@ glue("ch04_fig_flow", fig_flow, display=False)
 # ### Every network at the chosen k
 #
 # The same computation for all {glue:text}`ch04_n_networks` networks, done here by the package's
-# analysis pipeline (`ricci_lit.analysis.per_network_coefficients`, which the full experiment of
+# analysis pipeline (`ricci_lit.analysis.paper1.per_network_coefficients`, which the full experiment of
 # later chapters uses), with the aggregated coefficient and best $k$ it finds checked against the
 # step-by-step values above.
 

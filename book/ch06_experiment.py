@@ -31,10 +31,12 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 import ricci_lit
-from ricci_lit import analysis, figures, targets
-from ricci_lit.datasets import PROBLEMS, WELL_TRAINED_THRESHOLD
-from ricci_lit.models import ARCHITECTURES, MLPEnsemble
-from ricci_lit.sweeps import K_GRID_REAL, K_GRID_SYNTHETIC, PROFILES, book_results, get_profile
+from ricci_lit.analysis import paper1 as analysis
+from ricci_lit.plotting import figures
+from ricci_lit.analysis import targets
+from ricci_lit.data.problems import PROBLEMS, WELL_TRAINED_THRESHOLD
+from ricci_lit.networks.mlp import ARCHITECTURES, MLPEnsemble
+from ricci_lit.experiments.paper1 import K_GRID_REAL, K_GRID_SYNTHETIC, PROFILES, book_results, get_profile
 
 if profile not in PROFILES:
     raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
@@ -49,7 +51,7 @@ print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r
 # initialisation) on one of the seven problems of {doc}`ch05_data`. Paper 1 trains
 # {glue:text}`ch06_design_seeds` networks (seeds) for each of {glue:text}`ch06_design_problems`
 # problems and {glue:text}`ch06_design_archs` architectures, {glue:md}`ch06_design_total` networks
-# in all. The architectures (`ricci_lit.models.ARCHITECTURES`) combine three widths with two
+# in all. The architectures (`ricci_lit.networks.mlp.ARCHITECTURES`) combine three widths with two
 # depths:
 
 # %% tags=["nbval-check-output"]
@@ -76,8 +78,8 @@ arch_table
 # kNN graph for every $k$ of a grid and records the total Forman curvature $\mathrm{Ric}_l$, the
 # total hop distance $g_l$ and whether the graph is connected (`ricci_lit.geometry_table`, one
 # neighbour sort per layer serving the whole grid). Paper 1's grids (P1 §3.2,
-# `ricci_lit.sweeps.K_GRID_SYNTHETIC` and `K_GRID_REAL`) and the settings of the two profiles of
-# `ricci_lit.sweeps.PROFILES`:
+# `ricci_lit.experiments.paper1.K_GRID_SYNTHETIC` and `K_GRID_REAL`) and the settings of the two profiles of
+# `ricci_lit.experiments.paper1.PROFILES`:
 
 # %% tags=["nbval-check-output"]
 grids = pd.DataFrame({"k grid": [", ".join(map(str, K_GRID_SYNTHETIC)), ", ".join(map(str, K_GRID_REAL))]},
@@ -104,7 +106,7 @@ settings
 #
 # ## The results this book renders
 #
-# `ricci_lit.sweeps.book_results` decides. The committed `paper` store (`results/paper`) is
+# `ricci_lit.experiments.paper1.book_results` decides. The committed `paper` store (`results/paper`) is
 # rendered whenever it holds at least one **complete** problem (all 6 architectures × 36 seeds),
 # whatever profile the chapter was asked for: the whole profile once all 1,512 networks are there,
 # and until then exactly its complete problems. A problem still being computed is left out, not
@@ -134,7 +136,7 @@ networks.groupby(["problem", "architecture"]).agg(networks=("seed", "size"), mea
 # ## Accuracy against the thresholds
 #
 # Paper 1 keeps a network only if its test accuracy is *strictly* above a threshold that depends on
-# the problem (P1 §3.1; `ricci_lit.datasets.WELL_TRAINED_THRESHOLD`, in the table below): lower for
+# the problem (P1 §3.1; `ricci_lit.data.problems.WELL_TRAINED_THRESHOLD`, in the table below): lower for
 # C, which cannot be separated perfectly ({doc}`ch05_data`), and for the two Fashion-MNIST pairs, on
 # which paper 1's networks did not reach the MNIST level.
 
@@ -168,7 +170,7 @@ thr_table
 # (one correlation over the pooled layer points of the well-trained networks) is most negative,
 # excludes the networks with a disconnected layer graph at that $k$ (their distances are
 # infinite), and computes each remaining network's coefficient $\rho$ there
-# (`ricci_lit.analysis.report`, which runs the pipeline of {doc}`ch04_flow` over the whole store).
+# (`ricci_lit.analysis.paper1.report`, which runs the pipeline of {doc}`ch04_flow` over the whole store).
 # The counts are made by
 #
 # ```{literalinclude} ../../ricci_lit/analysis.py
@@ -241,14 +243,14 @@ per_config
 #
 # Every network's record in the store carries its share of the batched training of its
 # configuration and the wall time of its geometry over the whole $k$ grid
-# (`ricci_lit.sweeps.timing_table` sums them), and the provenance of each chunk names the machine.
+# (`ricci_lit.experiments.paper1.timing_table` sums them), and the provenance of each chunk names the machine.
 # For the results rendered here:
 
 # %%
 import json
 from pathlib import Path
 
-from ricci_lit.sweeps import timing_table
+from ricci_lit.experiments.paper1 import timing_table
 
 timing = timing_table(networks)
 tot = timing[timing["problem"] == "total"].iloc[0]

@@ -18,7 +18,7 @@
 # curvature against distance change (its Fig. 4), the share of networks with a negative
 # coefficient, and the regression of accuracy on the coefficient (its Table S2). It ends with a
 # reproduction table that puts every target of the paper beside our number and a verdict computed
-# from that number by `ricci_lit.targets`.
+# from that number by `ricci_lit.analysis.targets`.
 
 # %% tags=["parameters"]
 profile = "quick"  # "quick" (default) or "paper": the profile to run when results/paper has no complete problem
@@ -36,10 +36,13 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 import ricci_lit
-from ricci_lit import analysis, figures, sensitivity, targets
-from ricci_lit.datasets import PAPER1_PROBLEMS, WELL_TRAINED_THRESHOLD
-from ricci_lit.coefficient_sweeps import book_coefficients, k_robustness
-from ricci_lit.sweeps import PROFILES, book_results
+from ricci_lit.analysis import paper1 as analysis
+from ricci_lit.plotting import figures
+from ricci_lit.analysis import sensitivity
+from ricci_lit.analysis import targets
+from ricci_lit.data.problems import PAPER1_PROBLEMS, WELL_TRAINED_THRESHOLD
+from ricci_lit.experiments.coefficients import book_coefficients, k_robustness
+from ricci_lit.experiments.paper1 import PROFILES, book_results
 
 if profile not in PROFILES:
     raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
@@ -50,7 +53,7 @@ print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r
 # %% [markdown]
 # ## The results rendered
 #
-# As in {doc}`ch06_experiment`, `ricci_lit.sweeps.book_results` supplies the results: the
+# As in {doc}`ch06_experiment`, `ricci_lit.experiments.paper1.book_results` supplies the results: the
 # problems complete in the paper-scale store when there are any, else the requested profile. A
 # verdict that needs all seven problems (the counts, the regression) is "not computed" until the
 # store is complete; the per-problem rows are judged for the problems rendered.
@@ -80,10 +83,10 @@ pd.Series(rep.counts, name="value", dtype=object).to_frame()
 #
 # For every problem, architecture and $k$, the aggregated coefficient is one Pearson correlation
 # between $\mathrm{Ric}_l$ and $\eta_l$ over the pooled hidden-layer points of the well-trained
-# networks whose graphs are all connected at that $k$ (P1 §3.2; `ricci_lit.analysis.report`). Paper
+# networks whose graphs are all connected at that $k$ (P1 §3.2; `ricci_lit.analysis.paper1.report`). Paper
 # 1 draws it as two heatmaps, $k$ in the rows and configurations in the columns, with the columns
 # ordered by hierarchical clustering and the most negative cell of each column, which sets that
-# configuration's $k$, boxed. `ricci_lit.targets.cluster_columns` clusters the columns (each
+# configuration's $k$, boxed. `ricci_lit.analysis.targets.cluster_columns` clusters the columns (each
 # column's coefficients over $k$ are its features) with Euclidean distance and complete linkage,
 # the defaults of R's `hclust`, which the authors used; the paper names no method. Cells without a
 # coefficient (no well-trained network, or none connected at that $k$) are **replaced by 0 for the
@@ -157,7 +160,7 @@ best_table
 #
 # Paper 1's Fig. 4 shows one deep network per problem: the total curvature $\mathrm{Ric}_l$ of each
 # hidden layer against the change of total distance $\eta_l$ that follows it, with the
-# least-squares line and the network's $\rho$. `ricci_lit.targets.fig4_panels` picks, for every
+# least-squares line and the network's $\rho$. `ricci_lit.analysis.targets.fig4_panels` picks, for every
 # problem, the paper's architecture when the results contain kept networks of it (else another deep
 # architecture, and says so), and within it the network with the **median** $\rho$ at the chosen
 # $k$, a representative rather than the best example. {glue:md}`ch07_fig4_fallback`
@@ -195,7 +198,7 @@ pd.DataFrame([{"problem": p["problem"], "architecture": p["architecture"], "seed
 #
 # Paper 1 also describes the direction of travel: on the synthetic problems total curvature falls
 # and the distance change rises through the layers (the classes are pulled apart), on MNIST and
-# Fashion-MNIST the opposite (points of a class are drawn together). `ricci_lit.targets.network_series`
+# Fashion-MNIST the opposite (points of a class are drawn together). `ricci_lit.analysis.targets.network_series`
 # classifies every kept network by the signs of the least-squares slopes of $\mathrm{Ric}_l$ and
 # $\eta_l$ over the layers:
 
@@ -237,7 +240,7 @@ assert c["negative"] == int((kept["rho"] < 0).sum()) and c["kept"] == len(kept)
 #
 # Paper 1 fits a linear model of test accuracy on the adjusted coefficient
 # $z = \operatorname{artanh}(\rho)/\sqrt{L-4}$ plus problem, width and depth over its kept networks
-# and reports a negative $z$ term (Table S2). `ricci_lit.analysis.accuracy_regression` fits the same
+# and reports a negative $z$ term (Table S2). `ricci_lit.analysis.paper1.accuracy_regression` fits the same
 # model with statsmodels (the factors with a single level in the rendered results are left out of
 # the formula): {glue:md}`ch07_regression_md`
 
@@ -260,14 +263,14 @@ pd.DataFrame([{"term": "z", "formula": reg["formula"], "networks": reg["n"], "es
 # ## Reproduction table
 #
 # Every target of paper 1 (and the two controls of paper 2 that bear on it), the paper's value, our
-# number and a verdict. The verdicts are computed by `ricci_lit.targets.reproduction_table` from the
+# number and a verdict. The verdicts are computed by `ricci_lit.analysis.targets.reproduction_table` from the
 # numbers above with criteria fixed in the package before looking at the results (the tolerances are
 # ours; the paper states none), and fall into four classes: *reproduced*, *partly*, *not
 # reproduced*, and *not computed in this profile* when the results do not contain what the target
 # needs (design-level targets need all of paper 1's networks at its settings; a Fig. 4 example needs
 # its configuration). Beside every *partly* and *not reproduced* the last column names the
 # documented differences between our pipeline and the paper's that bear on that target
-# (`ricci_lit.targets.MISS_EXPLANATIONS`: candidate causes from the design, not fitted to the result). The Fig. 1A target re-trains the network of {doc}`ch01_question` with the
+# (`ricci_lit.analysis.targets.MISS_EXPLANATIONS`: candidate causes from the design, not fitted to the result). The Fig. 1A target re-trains the network of {doc}`ch01_question` with the
 # same seed. Items 7 and 8 (paper 2) are judged from the committed coefficients store that
 # {doc}`ch08_beyond` analyses: {glue:md}`ch07_coefficients`
 #
@@ -321,7 +324,7 @@ with pd.option_context("display.max_colwidth", None):
 # against pixels scaled to $[0, 1]$ as paper 2 does). A *variant store* is the paper profile run
 # again with one of them changed, on a subset of the seeds (`ricci-lit sweep --profile paper --mode
 # r-compat --seeds 12 --out results/paper-sensitivity-r-compat`, and `--pixel-scale
-# 0.00392156862745098` for the pixel scale). `ricci_lit.sensitivity.compare_stores` runs paper 1's
+# 0.00392156862745098` for the pixel scale). `ricci_lit.analysis.sensitivity.compare_stores` runs paper 1's
 # whole analysis (well-trained filter, aggregated coefficient for every $k$, best $k$, per-network
 # $\rho$) on the variant and on the reference store **restricted to the same networks and the same
 # $k$ values**, so a difference is the setting's, not the sample's. A graph-mode variant trains the

@@ -4,15 +4,15 @@ Re-implements Baptista et al., *Deep learning as Ricci flow*, Sci. Rep. 14, 2338
 (arXiv 2404.14265) and the local/layer coefficients of Hehl, von Renesse & Weber (2025,
 arXiv 2509.22362). The geometry core:
 
-* :mod:`ricci_lit.graphs`     kNN graphs (union or the authors' R semantics)
-* :mod:`ricci_lit.curvature`  Forman, augmented Forman, approximate and exact Ollivier curvature
-* :mod:`ricci_lit.geodesics`  hop distances by bit-parallel BFS
-* :mod:`ricci_lit.flow`       global, aggregated, adjusted, local and layer Ricci coefficients
-* :mod:`ricci_lit.accel`      the torch (CUDA when available) path for per-layer totals
+* :mod:`ricci_lit.geometry.knn`     kNN graphs (union or the authors' R semantics)
+* :mod:`ricci_lit.geometry.curvature`  Forman, augmented Forman, approximate and exact Ollivier curvature
+* :mod:`ricci_lit.geometry.distances`  hop distances by bit-parallel BFS
+* :mod:`ricci_lit.geometry.coefficients`       global, aggregated, adjusted, local and layer Ricci coefficients
+* :mod:`ricci_lit.geometry._torch`      the torch (CUDA when available) path for per-layer totals
 """
-from ._kernels import HAVE_NUMBA, resolve_engine
-from .curvature import CURVATURES, edge_curvature, node_curvature, total_curvature, triangles
-from .flow import (
+from ricci_lit.geometry._numba import HAVE_NUMBA, resolve_engine
+from ricci_lit.geometry.curvature import CURVATURES, edge_curvature, node_curvature, total_curvature, triangles
+from ricci_lit.geometry.coefficients import (
     CollapsedLayerWarning,
     LocalCoefficients,
     RicciFlowResult,
@@ -26,9 +26,9 @@ from .flow import (
     ricci_coefficient,
     select_representations,
 )
-from .geodesics import DistanceTotals, hop_distance_matrix, hop_distance_totals
-from .graphs import MODES, KnnGraph, graph_from_adjacency, knn_graph, knn_graphs
-from .provenance import __version__, provenance
+from ricci_lit.geometry.distances import DistanceTotals, hop_distance_matrix, hop_distance_totals
+from ricci_lit.geometry.knn import MODES, KnnGraph, graph_from_adjacency, knn_graph, knn_graphs
+from ricci_lit.provenance import __version__, provenance
 
 __all__ = [
     "__version__", "provenance", "HAVE_NUMBA", "resolve_engine", "CURVATURES", "MODES", "KnnGraph", "knn_graph", "knn_graphs", "graph_from_adjacency",

@@ -18,9 +18,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .controls import DEFAULT_CURVATURES
-from .curvature import CURVATURES
-from .graphs import MODES
+from ricci_lit.geometry.engine import DEFAULT_CURVATURES
+from ricci_lit.geometry.curvature import CURVATURES
+from ricci_lit.geometry.knn import MODES
 
 __all__ = ["main", "load_representations", "UsageError"]
 
@@ -66,7 +66,7 @@ def load_representations(path: str | Path) -> list[np.ndarray]:
 
 
 def _coefficient(args: argparse.Namespace) -> int:
-    from .flow import CollapsedLayerWarning, ricci_coefficient
+    from ricci_lit.geometry.coefficients import CollapsedLayerWarning, ricci_coefficient
 
     reps = load_representations(args.acts)
     for i, X in enumerate(reps):
@@ -114,8 +114,8 @@ def _int_list(text: str) -> list[int]:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .store import StoreMismatchError
-    from .sweeps import get_profile, run_sweep
+    from ricci_lit.experiments.store import StoreMismatchError
+    from ricci_lit.experiments.paper1 import get_profile, run_sweep
 
     try:
         profile = get_profile(args.profile, problems=args.problems, architectures=args.architectures,
@@ -136,8 +136,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from .store import StoreMismatchError
-    from .sweeps import pack_results
+    from ricci_lit.experiments.store import StoreMismatchError
+    from ricci_lit.experiments.paper1 import pack_results
 
     try:
         written = pack_results(args.results, args.problems)
@@ -151,8 +151,8 @@ def _pack(args: argparse.Namespace) -> int:
 
 
 def _checkpoints(args: argparse.Namespace) -> int:
-    from .store import StoreMismatchError
-    from .sweeps import recreate_checkpoints
+    from ricci_lit.experiments.store import StoreMismatchError
+    from ricci_lit.experiments.paper1 import recreate_checkpoints
 
     try:
         table = recreate_checkpoints(args.results, problems=args.problems, architectures=args.architectures,
@@ -185,8 +185,8 @@ def _k_or_best(text: str) -> int | str | list[int]:
 
 
 def _coefficients(args: argparse.Namespace) -> int:
-    from .coefficient_sweeps import run_coefficient_sweep
-    from .store import StoreMismatchError
+    from ricci_lit.experiments.coefficients import run_coefficient_sweep
+    from ricci_lit.experiments.store import StoreMismatchError
 
     try:
         summary = run_coefficient_sweep(
@@ -203,8 +203,8 @@ def _coefficients(args: argparse.Namespace) -> int:
 
 
 def _p2(args: argparse.Namespace) -> int:
-    from .p2_experiments import run_p2_experiments
-    from .store import StoreMismatchError
+    from ricci_lit.experiments.paper2 import run_p2_experiments
+    from ricci_lit.experiments.store import StoreMismatchError
 
     try:
         r = run_p2_experiments(args.out, args.plan, parts=args.parts, device=args.device, data_dir=args.data_dir,
@@ -217,9 +217,9 @@ def _p2(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from .analysis import report
-    from .datasets import WELL_TRAINED_THRESHOLD
-    from .sweeps import load_results
+    from ricci_lit.analysis.paper1 import report
+    from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD
+    from ricci_lit.experiments.paper1 import load_results
 
     try:
         nets, geo, manifest = load_results(args.results)
@@ -261,7 +261,7 @@ def _named_dir(text: str) -> tuple[str, str]:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    from .sensitivity import SETTING_LABELS, sensitivity
+    from ricci_lit.analysis.sensitivity import SETTING_LABELS, sensitivity
 
     variants = dict(args.variant)
     if len(variants) != len(args.variant):

@@ -7,8 +7,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from ricci_lit import geometry_table  # noqa: E402
-from ricci_lit.accel import geometry_table_torch, resolve_device  # noqa: E402
+from ricci_lit import geometry_table  # noqa: E402  # noqa: E402
+from ricci_lit.geometry._torch import geometry_table_torch, resolve_device  # noqa: E402
 
 COLUMNS = ["layer", "k", "ric", "g", "g_finite", "connected", "n_components", "n_edges",
            "n_distinct", "collapsed", "diameter"]

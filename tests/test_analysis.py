@@ -1,4 +1,4 @@
-"""Paper 1's analysis (:mod:`ricci_lit.analysis`) on hand-made tables, and ``ricci-lit report``.
+"""Paper 1's analysis (:mod:`ricci_lit.analysis.paper1`) on hand-made tables, and ``ricci-lit report``.
 
 The tables are built by hand with known (Ric_l, g_l) series; every number the analysis produces
 is recomputed here independently with ``np.corrcoef``, ``np.arctanh`` and a least-squares fit
@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ricci_lit import analysis
-from ricci_lit.analysis import (
+from ricci_lit.analysis import paper1 as analysis
+from ricci_lit.analysis.paper1 import (
     accuracy_regression,
     best_k,
     counts,
@@ -23,7 +23,7 @@ from ricci_lit.analysis import (
     well_trained,
 )
 from ricci_lit.cli import main
-from ricci_lit.datasets import WELL_TRAINED_THRESHOLD
+from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD
 
 KEYS = ["problem", "architecture", "seed"]
 KS = (5, 10, 20)
@@ -482,7 +482,7 @@ def test_cli_report_json_after_tiny_sweep(tiny_results, capsys):
 
 def test_cli_report_json_with_networks_above_threshold(tiny_results, capsys, monkeypatch):
     """Two epochs do not reach 99 %: lower the thresholds so the whole pipeline runs."""
-    import ricci_lit.datasets as ds
+    import ricci_lit.data.problems as ds
 
     monkeypatch.setattr(ds, "WELL_TRAINED_THRESHOLD", {p: 0.0 for p in ds.WELL_TRAINED_THRESHOLD})
     capsys.readouterr()
@@ -520,8 +520,8 @@ def test_cli_report_nonexistent_directory(tmp_path, capsys):
 
 
 def test_cli_report_empty_results_directory(tmp_path, capsys):
-    from ricci_lit.store import ResultsStore
-    from ricci_lit.sweeps import get_profile
+    from ricci_lit.experiments.store import ResultsStore
+    from ricci_lit.experiments.paper1 import get_profile
 
     prof = get_profile("quick")
     ResultsStore(tmp_path / "res", prof.name, prof.settings())

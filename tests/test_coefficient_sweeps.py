@@ -1,6 +1,6 @@
-"""Paper 2's coefficients over a results store (:mod:`ricci_lit.coefficient_sweeps`).
+"""Paper 2's coefficients over a results store (:mod:`ricci_lit.experiments.coefficients`).
 
-The oracle is :func:`ricci_lit.flow.ricci_coefficient` called network by network on the same
+The oracle is :func:`ricci_lit.geometry.coefficients.ricci_coefficient` called network by network on the same
 representations (the trained network from the source checkpoint, the untrained one rebuilt from
 its seed): every stored number must equal it. Resumption, extension, refusals and bad input as
 for the sweeps.
@@ -16,17 +16,17 @@ import pandas as pd
 import pytest
 
 from ricci_lit.cli import main
-from ricci_lit.coefficient_sweeps import (
+from ricci_lit.experiments.coefficients import (
     coefficient_ks,
     hidden_coefficient,
     load_coefficients,
     run_coefficient_sweep,
 )
-from ricci_lit.datasets import load_problem
-from ricci_lit.flow import ricci_coefficient
-from ricci_lit.models import MLPEnsemble, representations
-from ricci_lit.store import ResultsStore, StoreMismatchError
-from ricci_lit.sweeps import get_profile, run_sweep
+from ricci_lit.data.problems import load_problem
+from ricci_lit.geometry.coefficients import ricci_coefficient
+from ricci_lit.networks.mlp import MLPEnsemble, representations
+from ricci_lit.experiments.store import ResultsStore, StoreMismatchError
+from ricci_lit.experiments.paper1 import get_profile, run_sweep
 
 CURV = ("forman", "approx-ollivier")
 
@@ -106,8 +106,8 @@ def test_rerun_and_extension_equal_one_run(source, coeffs, tmp_path):
 
 
 def test_best_k_is_paper_one_rule_on_the_source(source, tmp_path):
-    from ricci_lit.analysis import report
-    from ricci_lit.sweeps import load_results
+    from ricci_lit.analysis.paper1 import report
+    from ricci_lit.experiments.paper1 import load_results
 
     # after 2 epochs no network passes paper 1's 99 % threshold: no best k, the sweep says so
     ks = coefficient_ks(source)
@@ -192,7 +192,7 @@ def test_hidden_coefficient_unit():
 
 
 def test_book_coefficients(coeffs, tmp_path):
-    from ricci_lit.coefficient_sweeps import book_coefficients
+    from ricci_lit.experiments.coefficients import book_coefficients
 
     assert book_coefficients(tmp_path) is None  # no store
     shutil.copytree(coeffs, tmp_path / "paper-coefficients")
@@ -213,7 +213,7 @@ def _state(root: Path, key: str) -> dict:
 
 
 def test_recreated_checkpoints_are_the_original_networks(source, tmp_path, capsys):
-    from ricci_lit.sweeps import recreate_checkpoints
+    from ricci_lit.experiments.paper1 import recreate_checkpoints
 
     bare = tmp_path / "bare"
     shutil.copytree(source, bare)
@@ -245,7 +245,7 @@ def test_recreated_checkpoints_are_the_original_networks(source, tmp_path, capsy
 
 def test_recreated_checkpoints_follow_the_sweeps_batches(tmp_path):
     """A sweep extended from 1 to 2 seeds trained two batches; re-training follows them exactly."""
-    from ricci_lit.sweeps import load_results, recreate_checkpoints, training_batches
+    from ricci_lit.experiments.paper1 import load_results, recreate_checkpoints, training_batches
 
     out = tmp_path / "res"
     kw = dict(problems=["A"], architectures=["narrow-shallow"], n_test=150, epochs=2, k_synthetic=[6, 10])
@@ -274,7 +274,7 @@ def test_recreated_checkpoints_follow_the_sweeps_batches(tmp_path):
 
 
 def test_recreate_checkpoints_refuses_networks_that_differ_and_bad_input(source, tmp_path, monkeypatch, capsys):
-    import ricci_lit.sweeps as sweeps
+    import ricci_lit.experiments.paper1 as sweeps
 
     bare = tmp_path / "bare"
     shutil.copytree(source, bare)
@@ -302,7 +302,7 @@ def test_recreate_checkpoints_refuses_networks_that_differ_and_bad_input(source,
 
 
 def test_several_k_equal_one_k_at_a_time_and_give_the_k_robustness_table(source, coeffs, tmp_path, capsys):
-    from ricci_lit.coefficient_sweeps import k_robustness
+    from ricci_lit.experiments.coefficients import k_robustness
 
     multi = tmp_path / "multi"
     assert main(["coefficients", "--results", str(source), "--out", str(multi), "--k", "20,10", "--seeds", "2",
@@ -348,7 +348,7 @@ def test_several_k_equal_one_k_at_a_time_and_give_the_k_robustness_table(source,
     assert got["local_sd"] == pytest.approx(sel["local_mean"].std(ddof=1))
     assert got["fraction_negative"] == pytest.approx(sel["local_fraction_negative"].mean())
     assert set(k_robustness(nets, curvature="forman", state="untrained", mode="r-compat")["k"]) == {10, 20}
-    from ricci_lit.coefficient_sweeps import negative_at_every_k
+    from ricci_lit.experiments.coefficients import negative_at_every_k
     flags = negative_at_every_k(tab)
     for (p, a), flag in flags.items():
         assert flag == bool((tab[(tab["problem"] == p) & (tab["architecture"] == a)]["local_mean"] < 0).all())

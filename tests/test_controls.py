@@ -1,7 +1,7 @@
-"""Controls (:mod:`ricci_lit.controls`): coefficients of many networks, trained vs untrained, and
+"""Controls (:mod:`ricci_lit.geometry.engine`): coefficients of many networks, trained vs untrained, and
 agreement between curvature notions.
 
-Oracles: :func:`ricci_lit.flow.ricci_coefficient` (``local=True``) called directly on the same
+Oracles: :func:`ricci_lit.geometry.coefficients.ricci_coefficient` (``local=True``) called directly on the same
 representations; ``np.corrcoef``/``scipy.stats.spearmanr`` on the package's ``edge_curvature`` and
 ``node_curvature`` outputs; hand-made tables for the summaries (P2 §A.1.1; paper-details §5.7 g).
 """
@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from ricci_lit import controls
-from ricci_lit.controls import (
+from ricci_lit.geometry import engine as controls
+from ricci_lit.geometry.engine import (
     LAYER_COLUMNS,
     NETWORK_COLUMNS,
     curvature_agreement,
@@ -25,12 +25,12 @@ from ricci_lit.controls import (
     summarise_coefficients,
     trained_vs_untrained,
 )
-from ricci_lit.curvature import edge_curvature, node_curvature
-from ricci_lit.datasets import Dataset, load_problem
-from ricci_lit.flow import ricci_coefficient
-from ricci_lit.graphs import graph_from_adjacency, knn_graph
-from ricci_lit.models import MLPEnsemble, accuracy, representations
-from ricci_lit.training import TrainConfig, train_ensemble
+from ricci_lit.geometry.curvature import edge_curvature, node_curvature
+from ricci_lit.data.problems import Dataset, load_problem
+from ricci_lit.geometry.coefficients import ricci_coefficient
+from ricci_lit.geometry.knn import graph_from_adjacency, knn_graph
+from ricci_lit.networks.mlp import MLPEnsemble, accuracy, representations
+from ricci_lit.networks.training import TrainConfig, train_ensemble
 
 CHEAP = ("forman", "augmented-forman", "approx-ollivier")
 

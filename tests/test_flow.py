@@ -436,8 +436,8 @@ def test_local_and_layer_coefficients_direct_call(layered_reps):
 def test_local_coefficients_reuse_given_curvatures_and_distances(layered_reps):
     """Passing the edge curvatures and distance matrices gives the same numbers; passing
     *different* ones changes them (so they are really used), and wrong lengths are refused."""
-    from ricci_lit.curvature import edge_curvature
-    from ricci_lit.geodesics import hop_distance_matrix
+    from ricci_lit.geometry.curvature import edge_curvature
+    from ricci_lit.geometry.distances import hop_distance_matrix
 
     graphs = [knn_graph(X, 5) for X in layered_reps]
     curv = [edge_curvature(g, "augmented-forman") for g in graphs]

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import ricci_lit.geodesics as geo
+import ricci_lit.geometry.distances as geo
 from ricci_lit import graph_from_adjacency, hop_distance_matrix, hop_distance_totals, knn_graph
-from ricci_lit.geodesics import UNREACHABLE, components
+from ricci_lit.geometry.distances import UNREACHABLE, components
 
 
 def oracle_totals(G: nx.Graph):

@@ -1,7 +1,7 @@
 """kNN graphs: union mode against a brute-force kNN, r-compat against a transcription of the R code.
 
 Oracles are computed here from a full distance matrix by explicit coordinate differences, never
-through :mod:`ricci_lit.graphs`.
+through :mod:`ricci_lit.geometry.knn`.
 """
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import scipy.sparse as sp
 
 import ricci_lit
 from ricci_lit import graph_from_adjacency, knn_graph, knn_graphs
-from ricci_lit.curvature import edge_curvature
-from ricci_lit.geodesics import hop_distance_totals
+from ricci_lit.geometry.curvature import edge_curvature
+from ricci_lit.geometry.distances import hop_distance_totals
 
 
 # --------------------------------------------------------------------------- oracles
@@ -159,7 +159,7 @@ def test_row_blocks_do_not_change_the_graph(rng, monkeypatch, r_compat_oracle):
     # force many distance blocks (the code computes distances _BLOCK rows at a time)
     X = np.vstack([duplicated_points(rng, m=12, reps=3), integer_cloud(rng, 20) @ np.ones((2, 3)) / 2])
     expected = {k: brute_union_edges(X, k) for k in (2, 5)}
-    monkeypatch.setattr(ricci_lit.graphs, "_BLOCK", 7)
+    monkeypatch.setattr(ricci_lit.geometry.knn, "_BLOCK", 7)
     for k in (2, 5):
         assert edge_set(knn_graph(X, k)) == expected[k]
         directed, deg, _, _ = r_compat_oracle(X, k)

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from ricci_lit._kernels import HAVE_NUMBA, resolve_engine
-from ricci_lit.geodesics import hop_distance_matrix, hop_distance_totals
-from ricci_lit.graphs import knn_graph, neighbour_table
+from ricci_lit.geometry._numba import HAVE_NUMBA, resolve_engine
+from ricci_lit.geometry.distances import hop_distance_matrix, hop_distance_totals
+from ricci_lit.geometry.knn import knn_graph, neighbour_table
 
 pytestmark = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
 
@@ -40,7 +40,7 @@ def test_distances_agree(name, X, k, mode):
 
 def test_many_source_blocks(monkeypatch):
     """Force several source blocks in the compiled BFS (the block size is a memory bound)."""
-    import ricci_lit.geodesics as geo
+    import ricci_lit.geometry.distances as geo
 
     rng = np.random.default_rng(3)
     g = knn_graph(rng.normal(size=(300, 3)), 4)

@@ -1,4 +1,4 @@
-"""Tests for ricci_lit.models: architectures, initialisation, ensembles, representations, I/O."""
+"""Tests for ricci_lit.networks.mlp: architectures, initialisation, ensembles, representations, I/O."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ricci_lit.models import (
+from ricci_lit.networks.mlp import (
     ARCHITECTURES,
     MLPEnsemble,
     Representations,

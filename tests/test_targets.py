@@ -1,4 +1,4 @@
-"""Paper 1's reproduction targets (:mod:`ricci_lit.targets`): the stored values, the helpers, and
+"""Paper 1's reproduction targets (:mod:`ricci_lit.analysis.targets`): the stored values, the helpers, and
 verdicts computed from hand-made results with known answers.
 
 Two hand-made result sets are used: a *small* one (two problems, a few networks, like the quick
@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ricci_lit import analysis, targets
-from ricci_lit.datasets import PAPER1_PROBLEMS, WELL_TRAINED_THRESHOLD
-from ricci_lit.models import ARCHITECTURES
-from ricci_lit.sweeps import get_profile
+from ricci_lit.analysis import paper1 as analysis
+from ricci_lit.analysis import targets
+from ricci_lit.data.problems import PAPER1_PROBLEMS, WELL_TRAINED_THRESHOLD
+from ricci_lit.networks.mlp import ARCHITECTURES
+from ricci_lit.experiments.paper1 import get_profile
 
 SYN = ("A", "B", "C")
 #: per problem: (k inside the paper's best-k range, k outside it) on the paper's test sizes

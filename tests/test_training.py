@@ -1,4 +1,4 @@
-"""Tests for ricci_lit.training: batched = individual training, reproducibility, learning, validation."""
+"""Tests for ricci_lit.networks.training: batched = individual training, reproducibility, learning, validation."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from ricci_lit.models import MLPEnsemble, accuracy
-from ricci_lit.training import (
+from ricci_lit.networks.mlp import MLPEnsemble, accuracy
+from ricci_lit.networks.training import (
     TrainConfig,
     TrainResult,
     UntilAccuracyConfig,

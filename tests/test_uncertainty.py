@@ -1,8 +1,8 @@
-"""Bootstrap uncertainty (:mod:`ricci_lit.uncertainty`) of P1's aggregated coefficient and regression.
+"""Bootstrap uncertainty (:mod:`ricci_lit.analysis.uncertainty`) of P1's aggregated coefficient and regression.
 
 Oracles: ``np.corrcoef`` on the explicitly pooled (repeated) data of a replicate, reconstructed from
-the documented random-number scheme; :func:`ricci_lit.analysis.aggregated_table` and
-:func:`ricci_lit.analysis.accuracy_regression` (statsmodels) for point estimates and replicates;
+the documented random-number scheme; :func:`ricci_lit.analysis.paper1.aggregated_table` and
+:func:`ricci_lit.analysis.paper1.accuracy_regression` (statsmodels) for point estimates and replicates;
 properties (coverage in a well-conditioned case, reproducibility, narrowing with more networks).
 """
 from __future__ import annotations
@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ricci_lit.analysis import (
+from ricci_lit.analysis.paper1 import (
     accuracy_regression,
     aggregated_table,
     per_network_coefficients,
 )
-from ricci_lit.uncertainty import (
+from ricci_lit.analysis.uncertainty import (
     aggregated_replicates,
     bootstrap_aggregated,
     bootstrap_regression,

@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .geodesics import UNREACHABLE, hop_distance_matrix
-from .graphs import KnnGraph
+from ricci_lit.geometry.distances import UNREACHABLE, hop_distance_matrix
+from ricci_lit.geometry.knn import KnnGraph
 
 __all__ = [
     "CURVATURES",
@@ -113,7 +113,7 @@ def edge_curvature(graph: KnnGraph, kind: str = "forman", *,
     Parameters
     ----------
     graph
-        A kNN graph (:func:`ricci_lit.graphs.knn_graph`).
+        A kNN graph (:func:`ricci_lit.geometry.knn.knn_graph`).
     kind
         One of :data:`CURVATURES` (formulas in the module docstring).
     triangle_counts

@@ -5,7 +5,7 @@ cross-entropy on a sigmoid output, RMSprop with learning rate 1e-3, 50 epochs, m
 Paper 2 (paper-details §5.6) trains full-batch Adam (lr 1e-3, BCE with logits) until the training
 accuracy reaches 99 % or 20,000 steps have been taken.
 
-Both are implemented here for an :class:`~ricci_lit.models.MLPEnsemble` of ``B`` networks at once: the
+Both are implemented here for an :class:`~ricci_lit.networks.mlp.MLPEnsemble` of ``B`` networks at once: the
 parameters of all networks are stacked, each network sees its own minibatch, and the loss that is
 differentiated is the **sum** over networks of each network's mean loss,
 
@@ -52,7 +52,7 @@ Per-network shuffling (the documented scheme)
 In epoch ``e`` (0-based) network ``b`` visits the training points in the order
 ``np.random.default_rng(np.random.SeedSequence(seeds[b], spawn_key=(SHUFFLE_STREAM, e))).permutation(n)``
 (``SHUFFLE_STREAM = 1``; the initialisation uses a separate ``torch.Generator`` seeded with ``seeds[b]``,
-see :mod:`ricci_lit.models`). Minibatches are consecutive slices of 32 of that order; the last, partial
+see :mod:`ricci_lit.networks.mlp`). Minibatches are consecutive slices of 32 of that order; the last, partial
 batch is kept (as Keras does), and because every network has the same ``n`` the batch boundaries
 align across the ensemble. With ``shuffle=False`` every epoch uses the identity order.
 
@@ -80,7 +80,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ricci_lit.models import INITS, ArchSpec, MLPEnsemble, _check_seeds, hidden_widths, resolve_device
+from ricci_lit.networks.mlp import INITS, ArchSpec, MLPEnsemble, _check_seeds, hidden_widths, resolve_device
 
 __all__ = [
     "OPTIMIZERS",
@@ -525,10 +525,10 @@ def train_ensemble(
     x_train, y_train
         ``[n, d]`` inputs (scaled as the dataset module decided) and ``[n]`` labels in {0, 1}.
     arch
-        Architecture name (:data:`~ricci_lit.models.ARCHITECTURES`) or hidden widths.
+        Architecture name (:data:`~ricci_lit.networks.mlp.ARCHITECTURES`) or hidden widths.
     seeds
         Distinct non-negative integers, one per network. Network ``b`` is initialised from
-        ``seeds[b]`` (:mod:`ricci_lit.models`) and shuffled by :func:`epoch_permutation`.
+        ``seeds[b]`` (:mod:`ricci_lit.networks.mlp`) and shuffled by :func:`epoch_permutation`.
     config
         :class:`TrainConfig`; defaults are P1's (50 epochs, batch 32, RMSprop 1e-3).
     device

@@ -4,7 +4,7 @@ Given representations ``X^0, …, X^M`` of the same ``n`` test points (rows alig
 graph ``G_l = G_k(X^l)`` of each and measure
 
 * ``Ric_l = Σ_{e ∈ G_l} κ(e)``, the total curvature (P1 Eq. 6; any curvature of
-  :data:`ricci_lit.curvature.CURVATURES`, Forman in paper 1);
+  :data:`ricci_lit.geometry.curvature.CURVATURES`, Forman in paper 1);
 * ``g_l = Σ_{i,j} γ_l(i, j)``, the total hop distance over ordered pairs (P1 Eq. 7);
 * ``η_l = g_{l+1} − g_l``, the expansion (> 0) or contraction (< 0) from ``l`` to ``l+1``.
 
@@ -42,10 +42,10 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .curvature import edge_curvature, node_curvature, validate_curvature
-from .geodesics import UNREACHABLE, hop_distance_matrix, hop_distance_totals
-from .graphs import MODES, KnnGraph, knn_graphs, neighbour_table, validate_k, validate_points
-from .graphs import _graph_from_table  # shared prefix construction
+from ricci_lit.geometry.curvature import edge_curvature, node_curvature, validate_curvature
+from ricci_lit.geometry.distances import UNREACHABLE, hop_distance_matrix, hop_distance_totals
+from ricci_lit.geometry.knn import MODES, KnnGraph, knn_graphs, neighbour_table, validate_k, validate_points
+from ricci_lit.geometry.knn import _graph_from_table  # shared prefix construction
 
 __all__ = [
     "CollapsedLayerWarning",
@@ -310,9 +310,9 @@ def geometry_table(
     ks
         Neighbourhood sizes.
     curvature, mode
-        See :mod:`ricci_lit.curvature` and :mod:`ricci_lit.graphs`.
+        See :mod:`ricci_lit.geometry.curvature` and :mod:`ricci_lit.geometry.knn`.
     backend, device
-        ``"numpy"`` (CPU) or ``"torch"`` (:mod:`ricci_lit.accel`: kNN and distance totals
+        ``"numpy"`` (CPU) or ``"torch"`` (:mod:`ricci_lit.geometry._torch`: kNN and distance totals
         batched over representations on ``device``, CUDA when ``"auto"`` finds one).
 
     Returns
@@ -329,7 +329,7 @@ def geometry_table(
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if backend == "torch":
-        from .accel import geometry_table_torch
+        from ricci_lit.geometry._torch import geometry_table_torch
 
         return geometry_table_torch(reps, ks, curvature=curvature, mode=mode, device=device)
     if backend != "numpy":

@@ -9,7 +9,7 @@ exactly the networks both hold, so that a difference is the setting's and not th
 
 1. the common networks are the ``(problem, architecture, seed)`` keys present in both stores,
    and the common ``k`` the values of both grids;
-2. paper 1's analysis (:func:`ricci_lit.analysis.report`: well-trained filter, aggregated
+2. paper 1's analysis (:func:`ricci_lit.analysis.paper1.report`: well-trained filter, aggregated
    coefficient per ``k``, best ``k``, per-network ``ρ`` at that ``k``; P1 §3.2–3.3) runs on each
    store restricted to them;
 3. per configuration: the best ``k`` and its aggregated coefficient on each side, the kept and
@@ -31,7 +31,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
-from .analysis import NETWORK_KEYS, Report, kept_mask, report
+from ricci_lit.analysis.paper1 import NETWORK_KEYS, Report, kept_mask, report
 
 __all__ = ["SETTING_LABELS", "Sensitivity", "wilson_interval", "compare_tables", "compare_stores",
            "sensitivity", "book_sensitivity"]
@@ -183,9 +183,9 @@ def _settings_diff(ref: Mapping[str, Any], var: Mapping[str, Any]) -> dict[str, 
 
 def _compare_loaded(reference: tuple, variant: tuple, *, name: str, reference_label: str,
                     variant_label: str, thresholds: Mapping[str, float] | None, layers: str) -> Sensitivity:
-    """:func:`compare_tables` on two stores as :func:`ricci_lit.sweeps.load_results` returns them
+    """:func:`compare_tables` on two stores as :func:`ricci_lit.experiments.paper1.load_results` returns them
     (``networks, geometry, manifest``), with the differing settings recorded."""
-    from .datasets import WELL_TRAINED_THRESHOLD
+    from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD
 
     (ref_nets, ref_geo, ref_man), (var_nets, var_geo, var_man) = reference, variant
     diff = _settings_diff(ref_man, var_man)
@@ -215,7 +215,7 @@ def sensitivity(reference: str | Path, variants: Mapping[str, str | Path], *,
                 thresholds: Mapping[str, float] | None = None, layers: str = "hidden") -> Sensitivity:
     """:func:`compare_stores` for every ``name → directory`` of ``variants``, concatenated (the
     reference store is read once)."""
-    from .sweeps import load_results
+    from ricci_lit.experiments.paper1 import load_results
 
     if not variants:
         raise ValueError("name at least one variant store")
@@ -232,9 +232,9 @@ def book_sensitivity(root: str | Path = "results", *, reference: str = "paper",
     Returns ``(comparison, skipped)``: ``comparison`` is ``None`` when no variant store can be
     compared (the chapter then says so), and ``skipped`` maps each variant store left out to why
     (no networks yet, e.g. a sweep still running; nothing in common with the reference). A
-    relative ``root`` is resolved as :func:`ricci_lit.sweeps.resolve_results_root` does. Every
+    relative ``root`` is resolved as :func:`ricci_lit.experiments.paper1.resolve_results_root` does. Every
     store is read once."""
-    from .sweeps import load_results, resolve_results_root
+    from ricci_lit.experiments.paper1 import load_results, resolve_results_root
 
     root = resolve_results_root(root)
     found = sorted(p for p in root.glob(f"{prefix}*") if (p / "manifest.json").exists())

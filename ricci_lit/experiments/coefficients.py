@@ -1,27 +1,27 @@
 """Paper 2's coefficients for the networks of a ``paper`` results store, trained and untrained.
 
-:mod:`ricci_lit.sweeps` records, for every network of paper 1's experiment, the per-layer totals
+:mod:`ricci_lit.experiments.paper1` records, for every network of paper 1's experiment, the per-layer totals
 that paper 1's *global* coefficient needs. Paper 2 (Hehl, von Renesse & Weber 2025; paper-notes
 §1 and §4 items 7–8) asks more of the same networks:
 
 * the **local** coefficient ``ρ(x)`` of every test point and the **layer** coefficient ``ρ_l`` of
-  every transition (P2 §3.2, §4.4; :func:`ricci_lit.flow.local_and_layer_coefficients`);
+  every transition (P2 §3.2, §4.4; :func:`ricci_lit.geometry.coefficients.local_and_layer_coefficients`);
 * several **curvature notions** on the same graphs (Forman, augmented Forman, approximate
-  Ollivier; :data:`ricci_lit.controls.DEFAULT_CURVATURES`);
+  Ollivier; :data:`ricci_lit.geometry.engine.DEFAULT_CURVATURES`);
 * the **untrained control**: the same coefficients for each network at its initialisation
-  (P2 §A.1.1), which :class:`ricci_lit.models.MLPEnsemble` rebuilds exactly from the seed;
+  (P2 §A.1.1), which :class:`ricci_lit.networks.mlp.MLPEnsemble` rebuilds exactly from the seed;
 * the **graph mode**: paper 1's published R code builds its kNN graphs differently from the
-  symmetrised union (``"r-compat"``, :mod:`ricci_lit.graphs`), and the headline numbers should not
+  symmetrised union (``"r-compat"``, :mod:`ricci_lit.geometry.knn`), and the headline numbers should not
   depend on that choice.
 
 :func:`run_coefficient_sweep` computes all of this for the networks a source store already holds:
 it reloads each trained ensemble from the source's checkpoint, evaluates the test set, and runs
-:func:`ricci_lit.controls.network_coefficients` with ``layers="all"`` (input to output, P2's
+:func:`ricci_lit.geometry.engine.network_coefficients` with ``layers="all"`` (input to output, P2's
 convention) once per graph mode, for every curvature. Each network is evaluated at the ``k`` of
 its configuration chosen by paper 1's rule on the source store (the most negative aggregated
-coefficient, :func:`ricci_lit.analysis.best_k`), or at one fixed ``k`` (P2 uses 50).
+coefficient, :func:`ricci_lit.analysis.paper1.best_k`), or at one fixed ``k`` (P2 uses 50).
 
-Output: one results store (:mod:`ricci_lit.store`) with one chunk per (network, state) in table
+Output: one results store (:mod:`ricci_lit.experiments.store`) with one chunk per (network, state) in table
 ``coefficients``: one row per (curvature, mode, transition) holding the layer coefficient and
 the per-layer totals, with the network-level values (global ``ρ`` over all representations,
 ``rho_hidden`` over the hidden layers only as in paper 1's Eq. 8, the local summary, accuracy)
@@ -40,11 +40,11 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .controls import DEFAULT_CURVATURES, network_coefficients
-from .flow import pearson
-from .graphs import MODES
-from .provenance import provenance
-from .store import ResultsStore, read_manifest, read_table
+from ricci_lit.geometry.engine import DEFAULT_CURVATURES, network_coefficients
+from ricci_lit.geometry.coefficients import pearson
+from ricci_lit.geometry.knn import MODES
+from ricci_lit.provenance import provenance
+from ricci_lit.experiments.store import ResultsStore, read_manifest, read_table
 
 __all__ = [
     "STATES",
@@ -92,7 +92,7 @@ def hidden_coefficient(ric: Sequence[float], eta: Sequence[float], n_hidden: int
     ``X^{L+1}`` (output), the all-layer series has transitions ``t = 0 … L``; ``ric[t] = Ric(X^t)``
     and ``eta[t] = g(X^{t+1}) − g(X^t)``. Paper 1 correlates ``Ric_l`` with ``η_l`` for the hidden
     transitions ``l = 1 … L−1`` only, which this selects. Returns ``(ρ, reason)`` as
-    :func:`ricci_lit.flow.coefficient_from_totals` (``NaN`` and a reason when undefined).
+    :func:`ricci_lit.geometry.coefficients.coefficient_from_totals` (``NaN`` and a reason when undefined).
     """
     ric = np.asarray(ric, dtype=np.float64)
     eta = np.asarray(eta, dtype=np.float64)
@@ -115,14 +115,14 @@ def coefficient_ks(source: str | Path, k: int | str = "best", *, layers: str = "
                    thresholds: dict[str, float] | None = None) -> pd.DataFrame:
     """The ``k`` at which each configuration of ``source`` is evaluated.
 
-    ``k="best"``: paper 1's rule on the source store (P1 §3.2; :func:`ricci_lit.analysis.report`):
+    ``k="best"``: paper 1's rule on the source store (P1 §3.2; :func:`ricci_lit.analysis.paper1.report`):
     the ``k`` with the most negative aggregated coefficient over the well-trained networks of
-    each (problem, architecture) (``thresholds``: paper 1's, :data:`ricci_lit.datasets.WELL_TRAINED_THRESHOLD`,
+    each (problem, architecture) (``thresholds``: paper 1's, :data:`ricci_lit.data.problems.WELL_TRAINED_THRESHOLD`,
     unless given); a configuration with no defined coefficient gets ``None``. An integer: that ``k`` everywhere. Columns ``problem, architecture, k, aggregated``.
     """
-    from .analysis import report
-    from .datasets import WELL_TRAINED_THRESHOLD
-    from .sweeps import load_results
+    from ricci_lit.analysis.paper1 import report
+    from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD
+    from ricci_lit.experiments.paper1 import load_results
 
     nets, geo, _ = load_results(source)
     if nets.empty:
@@ -217,7 +217,7 @@ def run_coefficient_sweep(
         kNN graph modes (``"union"``, ``"r-compat"``).
     curvatures
         Curvature notions (exact ``"ollivier"`` costs tens of seconds per graph at n = 1,000,
-        k = 50: :mod:`ricci_lit.controls`, "Cost of the curvature notions").
+        k = 50: :mod:`ricci_lit.geometry.engine`, "Cost of the curvature notions").
     data_dir
         Where the MNIST / Fashion-MNIST files are (the loader's search order otherwise).
     pack
@@ -231,9 +231,9 @@ def run_coefficient_sweep(
     """
     from tqdm import tqdm
 
-    from .controls import _check_curvatures
-    from .models import MLPEnsemble, representations
-    from .sweeps import _chunk_key, _load_data, load_results, stored_profile
+    from ricci_lit.geometry.engine import _check_curvatures
+    from ricci_lit.networks.mlp import MLPEnsemble, representations
+    from ricci_lit.experiments.paper1 import _chunk_key, _load_data, load_results, stored_profile
 
     source = Path(source)
     src_manifest = read_manifest(source, "sweep")
@@ -412,7 +412,7 @@ def k_robustness(networks: pd.DataFrame, *, curvature: str = "approx-ollivier", 
         trained networks).
     thresholds
         Test-accuracy threshold per problem for ``n_well_trained`` (default paper 1's,
-        :data:`ricci_lit.datasets.WELL_TRAINED_THRESHOLD`). Every network is summarised; P2 kept
+        :data:`ricci_lit.data.problems.WELL_TRAINED_THRESHOLD`). Every network is summarised; P2 kept
         only networks above 99 %, so the count says how many of them would pass such a filter.
 
     Returns
@@ -440,7 +440,7 @@ def k_robustness(networks: pd.DataFrame, *, curvature: str = "approx-ollivier", 
     if sel["k"].nunique() < 2:
         raise ValueError(f"k-robustness needs several k; these networks were evaluated at k = {sorted(sel['k'].unique())}")
     if thresholds is None:
-        from .datasets import WELL_TRAINED_THRESHOLD as thresholds
+        from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD as thresholds
     unknown = sorted(set(sel["problem"]) - set(thresholds))
     if unknown:
         raise ValueError(f"no accuracy threshold for problem(s) {unknown}")
@@ -483,9 +483,9 @@ def book_coefficients(root: str | Path = "results", *, name: str = "paper-coeffi
 
     ``problems`` restricts it to the problems the results chapters render (so the two never
     disagree about which problems are shown). A relative ``root`` is resolved as the results
-    chapters resolve theirs (:func:`ricci_lit.sweeps.resolve_results_root`).
+    chapters resolve theirs (:func:`ricci_lit.experiments.paper1.resolve_results_root`).
     """
-    from .sweeps import resolve_results_root
+    from ricci_lit.experiments.paper1 import resolve_results_root
 
     directory = resolve_results_root(root) / name
     if not (directory / "manifest.json").exists():

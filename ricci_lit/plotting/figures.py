@@ -1,8 +1,8 @@
 """The book's one plotting style: functions that take data and return a matplotlib ``Figure``.
 
 Every function here draws data it is given; none computes a curvature, a distance or a
-coefficient (that is the job of :mod:`ricci_lit.curvature`, :mod:`ricci_lit.geodesics` and
-:mod:`ricci_lit.flow`). The chapters call the science modules, pass the results here, and glue the
+coefficient (that is the job of :mod:`ricci_lit.geometry.curvature`, :mod:`ricci_lit.geometry.distances` and
+:mod:`ricci_lit.geometry.coefficients`). The chapters call the science modules, pass the results here, and glue the
 returned figure into the page with a caption.
 
 Style
@@ -266,7 +266,7 @@ def graph_curvature_figure(graph: Any, positions: Any, edge_values: Any, ax=None
     Parameters
     ----------
     graph
-        A :class:`ricci_lit.graphs.KnnGraph` (its ``n`` and ``edges`` are used).
+        A :class:`ricci_lit.geometry.knn.KnnGraph` (its ``n`` and ``edges`` are used).
     positions
         Vertex positions, ``[n, 2]`` or a mapping ``{vertex: (x, y)}`` over ``0 … n−1``.
     edge_values
@@ -393,7 +393,7 @@ def knn_graph_figure(points: Any, graph: Any, ax=None, *, title: str | None = No
     points
         ``[n, 2]`` coordinates (the data the graph was built from, or a 2-D layout of it).
     graph
-        A :class:`ricci_lit.graphs.KnnGraph` on those ``n`` points.
+        A :class:`ricci_lit.geometry.knn.KnnGraph` on those ``n`` points.
     ax
         Draw into these axes instead of a new figure.
     title
@@ -901,7 +901,7 @@ def pca_layers_figure(representations: Sequence[Any], y: Any, *, titles: Sequenc
     ----------
     representations
         ``[X^0, X^1, …]``, each ``[n, d_l]`` with the same ``n`` rows (e.g.
-        :attr:`ricci_lit.models.Representations.all`).
+        :attr:`ricci_lit.networks.mlp.Representations.all`).
     y
         ``n`` class labels; points are coloured by class.
     titles
@@ -1187,7 +1187,7 @@ def coefficient_heatmap_figure(matrix: pd.DataFrame, *, best: Mapping[Any, Any] 
         ``{column: k}``: the cell to box in each column (columns without a best ``k`` omitted).
     linkage
         A scipy linkage matrix computed over the columns *in the given order* (e.g. from
-        :func:`ricci_lit.targets.cluster_columns`): the columns are then drawn in the
+        :func:`ricci_lit.analysis.targets.cluster_columns`): the columns are then drawn in the
         dendrogram's leaf order, with the dendrogram above them.
     vlim
         Colour range ``[-vlim, vlim]`` (default: the largest absolute finite value).
@@ -1343,7 +1343,7 @@ def control_coefficients_figure(networks: pd.DataFrame, *,
     ----------
     networks
         One row per (network, curvature, state), e.g. the ``networks`` table of
-        :func:`ricci_lit.controls.trained_vs_untrained`; must hold ``x``, ``hue`` and the columns.
+        :func:`ricci_lit.geometry.engine.trained_vs_untrained`; must hold ``x``, ``hue`` and the columns.
     columns
         ``{column: panel title}`` (default: the global ``rho`` and the per-network ``local_mean``).
         NaN values are left out.
@@ -1449,7 +1449,7 @@ def layer_profile_figure(profile: pd.DataFrame, *, hue: str | None = None,
     ----------
     profile
         Columns ``transition``, ``rho_mean`` and optionally ``rho_sem`` (e.g. from
-        :func:`ricci_lit.dynamics.layer_profile`).
+        :func:`ricci_lit.analysis.paper2.layer_profile`).
     hue
         Column naming the lines (``None``: one line).
     critical
@@ -1506,7 +1506,7 @@ def trajectory_figure(curve: pd.DataFrame, *, value: str = "local_mean",
     ----------
     curve
         One row per evaluation: ``epoch``, ``value`` and the ``accuracies`` columns (e.g. the mean
-        over networks of :func:`ricci_lit.dynamics.local_coefficient_trajectory`); optional
+        over networks of :func:`ricci_lit.analysis.paper2.local_coefficient_trajectory`); optional
         ``<value>_sem`` gives a ± band.
 
     Returns
@@ -1554,7 +1554,7 @@ def sensitivity_figure(configurations: pd.DataFrame, *, x: str = "aggregated_ref
     """One value per configuration under two settings, the reference (x) against the variant (y),
     one panel per ``panel`` value, points coloured by ``hue``, with the diagonal: a point off the
     diagonal is a configuration whose number the setting changes (e.g. the most negative
-    aggregated coefficient of :func:`ricci_lit.sensitivity.compare_tables`). Rows where either
+    aggregated coefficient of :func:`ricci_lit.analysis.sensitivity.compare_tables`). Rows where either
     value is missing are left out and counted in the panel title.
 
     Returns

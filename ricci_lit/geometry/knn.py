@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import gram_to_sqdist, resolve_engine, select_rows
+from ricci_lit.geometry._numba import gram_to_sqdist, resolve_engine, select_rows
 
 __all__ = [
     "MODES",
@@ -214,7 +214,7 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto") -> Neigh
     k_max
         Largest neighbourhood size needed, ``1 ≤ k_max < n``.
     engine
-        ``"numba"`` (per-row selection compiled, :mod:`ricci_lit._kernels`), ``"numpy"`` or
+        ``"numba"`` (per-row selection compiled, :mod:`ricci_lit.geometry._numba`), ``"numpy"`` or
         ``"auto"``; both give identical tables.
 
     Returns

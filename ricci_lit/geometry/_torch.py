@@ -1,6 +1,6 @@
 """Torch path for the per-layer totals: kNN and hop-distance totals batched over layers.
 
-Used by :func:`ricci_lit.flow.geometry_table` with ``backend="torch"``. It computes the same
+Used by :func:`ricci_lit.geometry.coefficients.geometry_table` with ``backend="torch"``. It computes the same
 quantities as the NumPy path (identical totals wherever the two agree on the neighbour order,
 which they do exactly on data whose distances are computed exactly, e.g. duplicated or
 integer-valued points, and in practice on data without floating-point near-ties), on CUDA when
@@ -10,7 +10,7 @@ Method
 ------
 * Distances: squared Euclidean in float64 between distinct points (``torch.unique``), gathered
   back, self set to ``+inf``; a stable sort of each row orders candidates by
-  ``(distance, index)``, as :func:`ricci_lit.graphs.neighbour_table` does.
+  ``(distance, index)``, as :func:`ricci_lit.geometry.knn.neighbour_table` does.
 * Graph for ``k``: out-neighbours are the first ``k`` entries (union) or every entry with
   distance ``≤`` the ``k``-th (r-compat); dense ``A = A_dir ∨ A_dirᵀ``.
 * Forman total without touching edges: ``Σ_e (4 − d_i − d_j) = 4|E| − Σ_i d_i²`` (union) and
@@ -72,7 +72,7 @@ def geometry_table_torch(
     mode: str = "union",
     device: str = "auto",
 ) -> pd.DataFrame:
-    """Torch implementation of :func:`ricci_lit.flow.geometry_table` (same columns)."""
+    """Torch implementation of :func:`ricci_lit.geometry.coefficients.geometry_table` (same columns)."""
     import torch
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components

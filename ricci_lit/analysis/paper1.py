@@ -1,6 +1,6 @@
 """Paper 1's analysis of a sweep's results store (P1 §3.2–3.4; paper-notes §1, §3, §4).
 
-Inputs are the two tables a sweep writes (see :mod:`ricci_lit.sweeps`):
+Inputs are the two tables a sweep writes (see :mod:`ricci_lit.experiments.paper1`):
 
 ``networks``
     one row per trained network: ``problem, architecture, seed, n_hidden, width, depth,
@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .flow import adjusted_coefficient, coefficient_from_totals, fisher_z, pearson
+from ricci_lit.geometry.coefficients import adjusted_coefficient, coefficient_from_totals, fisher_z, pearson
 
 __all__ = [
     "NETWORK_KEYS",

@@ -14,8 +14,8 @@ geometry-informed heuristics:
   is unconfirmed; :func:`critical_layer` states ours.
 
 :func:`local_coefficient_trajectory` records, for every network of an ensemble, the accuracies
-and losses and the coefficients of :func:`ricci_lit.controls.network_coefficients` at
-initialisation (epoch 0) and every ``every`` epochs of :func:`ricci_lit.training.train_ensemble`,
+and losses and the coefficients of :func:`ricci_lit.geometry.engine.network_coefficients` at
+initialisation (epoch 0) and every ``every`` epochs of :func:`ricci_lit.networks.training.train_ensemble`,
 through its ``callback`` (called after each epoch with the live ensemble; evaluating under
 ``torch.no_grad`` consumes no random numbers, so training is unchanged).
 """
@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .controls import (
+from ricci_lit.geometry.engine import (
     NETWORK_COLUMNS,
     _check_curvatures,
     _check_layers,
@@ -55,7 +55,7 @@ TRAJECTORY_COLUMNS: tuple[str, ...] = (
     "epoch", "train_accuracy", "test_accuracy", "train_loss", "test_loss",
 ) + NETWORK_COLUMNS
 """Columns of :func:`local_coefficient_trajectory` (``NETWORK_COLUMNS`` of
-:mod:`ricci_lit.controls` plus the epoch and the metrics)."""
+:mod:`ricci_lit.geometry.engine` plus the epoch and the metrics)."""
 
 
 def _is_int(v: Any) -> bool:
@@ -63,14 +63,14 @@ def _is_int(v: Any) -> bool:
 
 
 def full_batch_adam_config(n_train: int, *, lr: float = 1e-3, eps: float = 1e-8, epochs: int = 50):
-    """P2's fixed-length training as a :class:`ricci_lit.training.TrainConfig`.
+    """P2's fixed-length training as a :class:`ricci_lit.networks.training.TrainConfig`.
 
     P2's ``train_model_with_ricci_coefs`` (paper-details §5.6) takes full-batch Adam steps
     (PyTorch defaults: lr 1e-3, β = (0.9, 0.999), ε = 1e-8) and calls each step an "epoch". A
     minibatch of the whole training set, without shuffling, is exactly that: one Adam step per
     epoch on the mean loss over all ``n_train`` points.
     """
-    from .training import TrainConfig
+    from ricci_lit.networks.training import TrainConfig
 
     if not _is_int(n_train) or n_train < 1:
         raise ValueError(f"n_train must be a positive integer, got {n_train!r}")
@@ -107,9 +107,9 @@ def local_coefficient_trajectory(
     """Coefficients and accuracies of every network along training (P2 §4.3, paper-details §5.7 d).
 
     At epoch 0 (the initialisation, ``MLPEnsemble(arch, d, seeds, init=init)``, which is where
-    :func:`~ricci_lit.training.train_ensemble` starts) and after every epoch ``e`` with
+    :func:`~ricci_lit.networks.training.train_ensemble` starts) and after every epoch ``e`` with
     ``e % every == 0`` or ``e == epochs``, for every network: training and test accuracy and mean
-    BCE loss, and the coefficients of :func:`ricci_lit.controls.network_coefficients` on the test
+    BCE loss, and the coefficients of :func:`ricci_lit.geometry.engine.network_coefficients` on the test
     representations (mean/median/fraction-negative of the local ``ρ(x)``, global ``ρ``, layer
     summary).
 
@@ -129,12 +129,12 @@ def local_coefficient_trajectory(
     every
         Record every ``every`` epochs (P2: 10), plus epoch 0 and the last epoch.
     config
-        A :class:`ricci_lit.training.TrainConfig` (default P1's RMSprop, batch 32; P2's full-batch
+        A :class:`ricci_lit.networks.training.TrainConfig` (default P1's RMSprop, batch 32; P2's full-batch
         Adam is :func:`full_batch_adam_config`).
     device, init
-        As in :func:`ricci_lit.training.train_ensemble` (P2: ``init="torch"``).
+        As in :func:`ricci_lit.networks.training.train_ensemble` (P2: ``init="torch"``).
     layers, mode
-        As in :func:`ricci_lit.controls.network_coefficients` (P2: ``"all"``).
+        As in :func:`ricci_lit.geometry.engine.network_coefficients` (P2: ``"all"``).
     cpu_threads
         torch threads while training on the CPU (``None``: unchanged).
     progress
@@ -151,8 +151,8 @@ def local_coefficient_trajectory(
     ValueError
         Invalid ``every``/``epochs``/``k``/``config``/data, unknown curvature, layers or mode.
     """
-    from .models import MLPEnsemble, accuracy, predict_logits, representations
-    from .training import TrainConfig, _check_xy, torch_threads, train_ensemble
+    from ricci_lit.networks.mlp import MLPEnsemble, accuracy, predict_logits, representations
+    from ricci_lit.networks.training import TrainConfig, _check_xy, torch_threads, train_ensemble
 
     curvatures = _check_curvatures(curvature)
     _check_layers(layers)
@@ -417,14 +417,14 @@ def layer_profile(reps_list: Sequence[object], k: int, curvature: str = "approx-
 
     P2 averages ``ρ_l`` over 50 networks of width 25 per depth, with the approximate Ollivier
     curvature, ``k = 50`` and ``layers="all"`` (transitions ``l = 0 … depth``, input → first hidden
-    layer up to last hidden layer → output). Computes :func:`ricci_lit.controls.network_coefficients`
+    layer up to last hidden layer → output). Computes :func:`ricci_lit.geometry.engine.network_coefficients`
     and then :func:`profile_from_layers`.
 
     Raises
     ------
     ValueError
         Networks with different numbers of representations (profile each depth separately), or
-        any error of :func:`~ricci_lit.controls.network_coefficients`.
+        any error of :func:`~ricci_lit.geometry.engine.network_coefficients`.
     """
     tables = network_coefficients(reps_list, k, curvatures=(curvature,), layers=layers, mode=mode,
                                   progress=progress)

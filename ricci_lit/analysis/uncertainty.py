@@ -9,7 +9,7 @@ networks with replacement (a nonparametric "cluster" bootstrap) and report perce
 The aggregated coefficient from sufficient statistics
 -----------------------------------------------------
 The aggregated coefficient is one Pearson correlation over the pooled points of the networks
-(:func:`ricci_lit.analysis.aggregated_table`). For network ``i`` with points
+(:func:`ricci_lit.analysis.paper1.aggregated_table`). For network ``i`` with points
 ``(x_{ij}, y_{ij})``, ``j = 1 … n_i`` (``x = Ric_l``, ``y = η_l``) let
 
 .. math:: s_i = \\big(n_i,\\ Σ_j x_{ij},\\ Σ_j y_{ij},\\ Σ_j x_{ij}^2,\\ Σ_j y_{ij}^2,\\ Σ_j x_{ij} y_{ij}\\big).
@@ -90,25 +90,25 @@ def per_network_k_table(networks: pd.DataFrame, geometry: pd.DataFrame,
                         well_trained_only: bool = True) -> pd.DataFrame:
     """One row per (network, k) with the arrays ``ric``, ``g``, ``eta`` and ``connected``.
 
-    The first stage of :func:`ricci_lit.analysis.per_network_coefficients` (its
+    The first stage of :func:`ricci_lit.analysis.paper1.per_network_coefficients` (its
     ``_per_network_k``), with the ``well_trained`` flag of P1 §3.1 attached and, by default,
     only the well-trained networks kept: the input of :func:`bootstrap_aggregated` and of
-    :func:`ricci_lit.analysis.aggregated_table`.
+    :func:`ricci_lit.analysis.paper1.aggregated_table`.
 
     Parameters
     ----------
     networks, geometry
-        A sweep's tables (:func:`ricci_lit.sweeps.load_results`).
+        A sweep's tables (:func:`ricci_lit.experiments.paper1.load_results`).
     thresholds
         Test-accuracy thresholds per problem (default
-        :data:`ricci_lit.datasets.WELL_TRAINED_THRESHOLD`).
+        :data:`ricci_lit.data.problems.WELL_TRAINED_THRESHOLD`).
     layers
         ``"hidden"`` (P1 Eq. 8) or ``"all"``.
     well_trained_only
         Drop networks at or below their threshold (as the aggregated coefficient does).
     """
-    from .analysis import NETWORK_KEYS, _per_network_k, layer_series, well_trained
-    from .datasets import WELL_TRAINED_THRESHOLD
+    from ricci_lit.analysis.paper1 import NETWORK_KEYS, _per_network_k, layer_series, well_trained
+    from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD
 
     thresholds = dict(WELL_TRAINED_THRESHOLD) if thresholds is None else thresholds
     nets = networks.copy()
@@ -328,12 +328,12 @@ def bootstrap_aggregated(
     -------
     pandas.DataFrame
         One row per ``(problem, architecture, k)``: ``aggregated`` (the point estimate, equal to
-        :func:`ricci_lit.analysis.aggregated_table`), ``boot_mean``, ``boot_std``, ``ci_low``,
+        :func:`ricci_lit.analysis.paper1.aggregated_table`), ``boot_mean``, ``boot_std``, ``ci_low``,
         ``ci_high`` (percentiles ``(1 ∓ level)/2``), ``fraction_negative`` (share of defined
         replicates below 0), ``n_valid`` (defined replicates), ``n_networks``, ``n_connected``,
         ``best_k_fraction`` (joint resampling only: the share of replicates in which this ``k``
         has the most negative coefficient of its configuration, ties to the smaller ``k`` as in
-        :func:`ricci_lit.analysis.best_k`; ``NaN`` otherwise), and ``resampling``, ``level``,
+        :func:`ricci_lit.analysis.paper1.best_k`; ``NaN`` otherwise), and ``resampling``, ``level``,
         ``n_boot``, ``seed``.
 
     Raises
@@ -396,7 +396,7 @@ def bootstrap_regression(
 ) -> dict[str, Any]:
     """Percentile bootstrap of the ``z`` term of P1's accuracy regression (Table S2).
 
-    The point estimate is :func:`ricci_lit.analysis.accuracy_regression` (OLS
+    The point estimate is :func:`ricci_lit.analysis.paper1.accuracy_regression` (OLS
     ``test_accuracy ~ z + C(problem) + C(width) + C(depth)`` over the well-trained networks
     connected at their best ``k`` with a finite ``z``). Each replicate draws that many networks
     with replacement (within each stratum of ``stratify`` when given, e.g.
@@ -409,7 +409,7 @@ def bootstrap_regression(
     Parameters
     ----------
     nets
-        The ``nets`` table of :func:`ricci_lit.analysis.per_network_coefficients`.
+        The ``nets`` table of :func:`ricci_lit.analysis.paper1.per_network_coefficients`.
     n_boot, seed, level
         Replicates, seed (``default_rng(SeedSequence([seed, crc32("regression")]))``), and the
         interval's coverage.
@@ -429,7 +429,7 @@ def bootstrap_regression(
     """
     import patsy
 
-    from .analysis import accuracy_regression
+    from ricci_lit.analysis.paper1 import accuracy_regression
 
     _check_boot(n_boot, seed, level)
     need = ["well_trained", "connected", "z", "test_accuracy"]

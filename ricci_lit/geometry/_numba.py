@@ -1,7 +1,7 @@
 """Compiled (numba) kernels for the two hot loops of the geometry core.
 
 * :func:`bfs_block` — one block of the bit-parallel all-sources BFS of
-  :mod:`ricci_lit.geodesics`: per level, ``N[v] = (OR_{u ∈ N(v)} F[u]) AND NOT V[v]`` fused in
+  :mod:`ricci_lit.geometry.distances`: per level, ``N[v] = (OR_{u ∈ N(v)} F[u]) AND NOT V[v]`` fused in
   one pass over the CSR lists (no gathered temporary), popcounts by SWAR.
 * :func:`select_rows` — per row of a distance block, every column whose value is ``≤`` the
   row's ``k``-th smallest (a size-``k`` max-heap), sorted by ``(value, column)``.
@@ -9,7 +9,7 @@
 The kernels are deliberately single-threaded: on a shared 2-core machine numba's parallel regions
 (one per BFS level) spent 40 ms waiting at barriers for a BFS that takes 0.7 ms on one thread.
 
-Both have pure-NumPy twins in :mod:`ricci_lit.geodesics` and :mod:`ricci_lit.graphs`
+Both have pure-NumPy twins in :mod:`ricci_lit.geometry.distances` and :mod:`ricci_lit.geometry.knn`
 (``engine="numpy"``) and the tests check that the two agree exactly. When numba is not
 installed ``engine="auto"`` falls back to NumPy.
 """

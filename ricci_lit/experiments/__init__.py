@@ -1,0 +1,1 @@
+"""experiments layer of ricci_lit."""

@@ -1,0 +1,1 @@
+"""networks layer of ricci_lit."""

@@ -1,0 +1,1 @@
+"""plotting layer of ricci_lit."""
