@@ -38,6 +38,7 @@ from ricci_lit.plotting import figures
 from ricci_lit.analysis import targets
 from ricci_lit.networks.mlp import ARCHITECTURES, hidden_widths
 from ricci_lit.experiments.paper1 import get_profile
+from ricci_lit.experiments.fig1a import fig1a_experiment
 
 # Training one network takes seconds, so both profiles use paper 1's 50 epochs; the architecture
 # has 5 hidden layers, close to the 4 hidden layers drawn in the paper's Fig. 1A.
@@ -129,7 +130,7 @@ pd.DataFrame([{"claim": t.target, "paper value": t.paper_value, "source": t.sour
 # ({glue:text}`ch01_L` hidden layers of widths {glue:md}`ch01_widths`) is trained for
 # {glue:text}`ch01_epochs` epochs on the book's dataset A, two Swiss-roll sheets wound into each
 # other (chapter {doc}`ch05_data` gives its equations), with paper 1's recipe (RMSprop, learning
-# rate $10^{-3}$, batch 32). `ricci_lit.analysis.targets.fig1a_experiment` trains it with
+# rate $10^{-3}$, batch 32). `ricci_lit.experiments.fig1a.fig1a_experiment` trains it with
 # `ricci_lit.networks.training.train_ensemble` and collects its representations of the test set with
 # `ricci_lit.networks.mlp.representations`:
 #
@@ -139,7 +140,7 @@ pd.DataFrame([{"claim": t.target, "paper value": t.paper_value, "source": t.sour
 # ```
 
 # %%
-fig1a = targets.fig1a_experiment(fig1a_architecture, seed=fig1a_seed, epochs=fig1a_epochs, data_seed=data_seed)
+fig1a = fig1a_experiment(fig1a_architecture, seed=fig1a_seed, epochs=fig1a_epochs, data_seed=data_seed)
 L = len(hidden_widths(fig1a_architecture))
 assert len(fig1a.representations) == len(fig1a.names) == L + 2
 assert all(rep.shape[0] == len(fig1a.y) for rep in fig1a.representations)

@@ -36,7 +36,8 @@ from ricci_lit.plotting import figures
 from ricci_lit.analysis import targets
 from ricci_lit.data.problems import PROBLEMS, WELL_TRAINED_THRESHOLD
 from ricci_lit.networks.mlp import ARCHITECTURES, MLPEnsemble
-from ricci_lit.experiments.paper1 import K_GRID_REAL, K_GRID_SYNTHETIC, PROFILES, book_results, get_profile
+from ricci_lit.experiments.paper1 import K_GRID_REAL, K_GRID_SYNTHETIC, PROFILES, get_profile
+from ricci_lit.book import book_results
 
 if profile not in PROFILES:
     raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
@@ -106,7 +107,7 @@ settings
 #
 # ## The results this book renders
 #
-# `ricci_lit.experiments.paper1.book_results` decides. The committed `paper` store (`results/paper`) is
+# `ricci_lit.book.book_results` decides. The committed `paper` store (`results/paper`) is
 # rendered whenever it holds at least one **complete** problem (all 6 architectures × 36 seeds),
 # whatever profile the chapter was asked for: the whole profile once all 1,512 networks are there,
 # and until then exactly its complete problems. A problem still being computed is left out, not

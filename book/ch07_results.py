@@ -41,8 +41,12 @@ from ricci_lit.plotting import figures
 from ricci_lit.analysis import sensitivity
 from ricci_lit.analysis import targets
 from ricci_lit.data.problems import PAPER1_PROBLEMS, WELL_TRAINED_THRESHOLD
-from ricci_lit.experiments.coefficients import book_coefficients, k_robustness
-from ricci_lit.experiments.paper1 import PROFILES, book_results
+from ricci_lit.book import book_coefficients
+from ricci_lit.analysis.coefficients import k_robustness
+from ricci_lit.experiments.paper1 import PROFILES
+from ricci_lit.book import book_results
+from ricci_lit.experiments.fig1a import fig1a_experiment
+from ricci_lit.book import book_sensitivity
 
 if profile not in PROFILES:
     raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
@@ -53,7 +57,7 @@ print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r
 # %% [markdown]
 # ## The results rendered
 #
-# As in {doc}`ch06_experiment`, `ricci_lit.experiments.paper1.book_results` supplies the results: the
+# As in {doc}`ch06_experiment`, `ricci_lit.book.book_results` supplies the results: the
 # problems complete in the paper-scale store when there are any, else the requested profile. A
 # verdict that needs all seven problems (the counts, the regression) is "not computed" until the
 # store is complete; the per-problem rows are judged for the problems rendered.
@@ -277,7 +281,7 @@ pd.DataFrame([{"term": "z", "formula": reg["formula"], "networks": reg["n"], "es
 # **This table rests on {glue:md}`ch07_description`.** {glue:md}`ch07_verdict_summary`
 
 # %%
-fig1a = targets.fig1a_experiment(fig1a_architecture, seed=fig1a_seed, epochs=fig1a_epochs)
+fig1a = fig1a_experiment(fig1a_architecture, seed=fig1a_seed, epochs=fig1a_epochs)
 coef = book_coefficients(results_root, problems=problems) if results.source == "paper" else None
 kcoef = book_coefficients(results_root, name="paper-k-robustness", problems=problems) \
     if results.source == "paper" else None
@@ -332,7 +336,7 @@ with pd.option_context("display.max_colwidth", None):
 # pixel-scale variant trains other networks. {glue:md}`ch07_sensitivity_md`
 
 # %%
-sens, sens_skipped = sensitivity.book_sensitivity(results_root)
+sens, sens_skipped = book_sensitivity(results_root)
 skipped_md = "".join(f" `{Path(p).name}` is left out: it {why}." for p, why in sens_skipped.items())
 if sens is None:
     glue("ch07_sensitivity_md", Markdown(

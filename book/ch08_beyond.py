@@ -60,7 +60,10 @@ from ricci_lit.analysis import uncertainty
 from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD, load_problem
 from ricci_lit.networks.mlp import MLPEnsemble, representations
 from ricci_lit.experiments.paper1 import PROFILES as SWEEP_PROFILES
-from ricci_lit.experiments.paper1 import book_results
+from ricci_lit.book import book_results
+from ricci_lit.analysis.coefficients import sign_agreement, summarise_coefficients
+from ricci_lit.experiments.controls import trained_vs_untrained
+from ricci_lit.experiments.trajectory import local_coefficient_trajectory
 from ricci_lit.networks.training import TrainConfig, train_ensemble
 
 PROFILES = {
@@ -105,7 +108,7 @@ glue("ch08_settings", Markdown(
 # {glue:md}`ch08_coef_description`
 
 # %%
-from ricci_lit.experiments.coefficients import book_coefficients
+from ricci_lit.book import book_coefficients
 
 rendered = book_results(profile, root=results_root)
 coef = book_coefficients(results_root, problems=sorted(set(rendered.networks["problem"]))) \
@@ -116,7 +119,7 @@ if coef is None:
 glue("ch08_coef_description", Markdown(coef.description + "."), display=False)
 cnets, clayers = coef.networks, coef.layers
 union = cnets[cnets["mode"] == "union"]
-ctable = controls.summarise_coefficients(union, by=("problem", "state", "curvature"))
+ctable = summarise_coefficients(union, by=("problem", "state", "curvature"))
 hidden_neg = (union.assign(neg=union["rho_hidden"] < 0, ok=union["rho_hidden"].notna())
               .groupby(["problem", "state", "curvature"])
               .apply(lambda g: g.loc[g["ok"], "neg"].mean(), include_groups=False).rename("hidden_fraction_negative"))
@@ -185,13 +188,13 @@ pd.Series(paper_numbers, name="share (Forman, union graphs)").round(3).to_frame(
 # ### Do the curvature notions lead to the same conclusion?
 #
 # For every pair of curvatures, the share of networks whose coefficient has the same sign under
-# both (`ricci_lit.geometry.engine.sign_agreement`, matched network by network), for paper 1's
+# both (`ricci_lit.analysis.coefficients.sign_agreement`, matched network by network), for paper 1's
 # $\rho_\text{hidden}$ and for the mean local coefficient, trained networks, union graphs:
 
 # %%
 trained_union = union[union["state"] == "trained"].assign(network=lambda d: d["seed"])
-sign_hidden = controls.sign_agreement(trained_union, column="rho_hidden", by=("problem", "architecture", "state"))
-sign_local = controls.sign_agreement(trained_union, column="local_mean", by=("problem", "architecture", "state"))
+sign_hidden = sign_agreement(trained_union, column="rho_hidden", by=("problem", "architecture", "state"))
+sign_local = sign_agreement(trained_union, column="local_mean", by=("problem", "architecture", "state"))
 glue("ch08_p_sign_min", f"{np.nanmin(sign_hidden.to_numpy()):.0%}", display=False)
 display(sign_hidden.round(3).rename_axis("ρ_hidden: same sign"))
 sign_local.round(3).rename_axis("local mean: same sign")
@@ -277,11 +280,11 @@ deep_profile.pivot(index="transition", columns="line", values="rho_mean").round(
 # set, exact Ollivier) and finds its mean negative at every $k$. The same check on paper 1's own
 # networks: `ricci-lit coefficients --k 20,50,70,100,150` evaluates the first networks of the
 # `narrow-shallow` configuration (width 25, five hidden layers, the closest of paper 1's designs to
-# paper 2's) of every problem at each $k$ (`ricci_lit.experiments.coefficients.k_robustness` summarises
+# paper 2's) of every problem at each $k$ (`ricci_lit.analysis.coefficients.k_robustness` summarises
 # it). This section renders {glue:md}`ch08_k_description`
 
 # %%
-from ricci_lit.experiments.coefficients import k_robustness, negative_at_every_k
+from ricci_lit.analysis.coefficients import k_robustness, negative_at_every_k
 
 kcoef = book_coefficients(results_root, name="paper-k-robustness",
                           problems=sorted(set(rendered.networks["problem"])))
@@ -373,7 +376,7 @@ else:
     exact = on[on["curvature"] == "ollivier"].set_index(["state", "seed"])
     approx = on[on["curvature"] == "approx-ollivier"].set_index(["state", "seed"])
     diff = (exact["local_mean"] - approx["local_mean"]).abs()
-    signs_oll = controls.sign_agreement(on.assign(network=on["seed"]), column="local_mean",
+    signs_oll = sign_agreement(on.assign(network=on["seed"]), column="local_mean",
                                         by=("problem", "architecture", "state"))
     same = [signs_oll.loc["ollivier", c] for c in ("forman", "augmented-forman", "approx-ollivier")]
     glue("ch08_oll_summary", Markdown(
@@ -405,7 +408,7 @@ oll_networks
 
 # %%
 from ricci_lit.experiments.paper2 import PLANS as P2_PLANS
-from ricci_lit.experiments.paper2 import book_p2
+from ricci_lit.book import book_p2
 
 p2 = book_p2(results_root)
 P2_PLAN = P2_PLANS["paper"]
@@ -534,7 +537,7 @@ crit_paper_depth.round(3) if len(crit_paper_depth) else Markdown("*(no depth pro
 # networks and found it negative for about 90 % of them (mean −0.2 to −0.4), while the mean local
 # coefficient of an untrained network stays near 0 (|mean| < 0.06) and only becomes clearly
 # negative (−0.2 to −0.9) after training. If that holds, a negative global $\rho$ alone does not
-# show that *training* made the geometry Ricci-flow-like. `ricci_lit.geometry.engine.trained_vs_untrained`
+# show that *training* made the geometry Ricci-flow-like. `ricci_lit.experiments.controls.trained_vs_untrained`
 # evaluates each network at its initialisation and after training on the same test points, for
 # the three cheap curvatures (Forman, augmented Forman, approximate Ollivier), with all
 # representations from input to output (`layers="all"`, paper 2's convention) and with the hidden
@@ -544,11 +547,11 @@ crit_paper_depth.round(3) if len(crit_paper_depth) else Markdown("*(no depth pro
 tables = []
 for problem in problems:
     for layers in ("all", "hidden"):
-        t = controls.trained_vs_untrained(problem, architecture, seeds, k, epochs=epochs, n_test=n_test,
+        t = trained_vs_untrained(problem, architecture, seeds, k, epochs=epochs, n_test=n_test,
                                           curvatures=CURVATURES, layers=layers)
         tables.append(t.networks)
 control = pd.concat(tables, ignore_index=True)
-summary = controls.summarise_coefficients(control, by=("problem", "layers", "state", "curvature"))
+summary = summarise_coefficients(control, by=("problem", "layers", "state", "curvature"))
 assert len(summary) == len(problems) * 2 * 2 * len(CURVATURES)
 assert (summary["n_networks"] == len(seeds)).all()
 shown = summary[["problem", "layers", "state", "curvature", "global_n_defined", "global_fraction_negative",
@@ -615,7 +618,7 @@ pd.Series(checks, name="holds here").to_frame()
 # approximate Ollivier curvature is a non-linear function of both (see {doc}`ch02_curvature`).
 # `ricci_lit.geometry.engine.curvature_agreement` evaluates all three on every edge of the kNN graphs of
 # one trained network (every representation, input to output) and correlates them over the
-# pooled edges and nodes; `ricci_lit.geometry.engine.sign_agreement` asks the question that matters for
+# pooled edges and nodes; `ricci_lit.analysis.coefficients.sign_agreement` asks the question that matters for
 # the conclusions: how often do two curvatures give a global $\rho$ of the same sign on the same
 # network (over all networks of the control above)?
 
@@ -628,7 +631,7 @@ fig = figures.correlation_matrix_figure(agree.edge_spearman, title=f"{problems[0
 glue("ch08_agree_fig", fig, display=False)
 glue("ch08_agree_edges", f"{agree.n_edges:,}", display=False)
 glue("ch08_agree_graphs", agree.n_graphs, display=False)
-signs = controls.sign_agreement(control, by=("problem", "layers", "state"))
+signs = sign_agreement(control, by=("problem", "layers", "state"))
 lowest = float(np.nanmin(signs.to_numpy()))
 glue("ch08_sign_min", f"{lowest:.0%}", display=False)
 assert np.allclose(np.diag(agree.edge_pearson.to_numpy()), 1.0)
@@ -693,14 +696,14 @@ profiles.pivot(index="transition", columns="state", values="rho_mean").round(3)
 # ## Coefficients along training
 #
 # Paper 2 (§4.3) records the mean local coefficient every few epochs and suggests stopping when it
-# "reaches its minimum or stops decreasing". `ricci_lit.analysis.paper2.local_coefficient_trajectory`
+# "reaches its minimum or stops decreasing". `ricci_lit.experiments.trajectory.local_coefficient_trajectory`
 # evaluates the networks at initialisation and every 3 epochs of training (through a callback that
 # does not change the training), and `ricci_lit.analysis.paper2.early_stopping_epoch` applies **our
 # rule**: the first evaluation after which none of the next two decreases the network-mean
 # coefficient by more than 0.01.
 
 # %%
-traj = dynamics.local_coefficient_trajectory(
+traj = local_coefficient_trajectory(
     data.x_train, data.y_train, data.x_test, data.y_test, architecture, settings["trajectory_seeds"], k=k,
     curvature="approx-ollivier", epochs=trajectory_epochs, every=3)
 curve = traj.groupby("epoch", sort=True).agg(

@@ -192,7 +192,7 @@ def test_hidden_coefficient_unit():
 
 
 def test_book_coefficients(coeffs, tmp_path):
-    from ricci_lit.experiments.coefficients import book_coefficients
+    from ricci_lit.book import book_coefficients
 
     assert book_coefficients(tmp_path) is None  # no store
     shutil.copytree(coeffs, tmp_path / "paper-coefficients")
@@ -302,7 +302,7 @@ def test_recreate_checkpoints_refuses_networks_that_differ_and_bad_input(source,
 
 
 def test_several_k_equal_one_k_at_a_time_and_give_the_k_robustness_table(source, coeffs, tmp_path, capsys):
-    from ricci_lit.experiments.coefficients import k_robustness
+    from ricci_lit.analysis.coefficients import k_robustness
 
     multi = tmp_path / "multi"
     assert main(["coefficients", "--results", str(source), "--out", str(multi), "--k", "20,10", "--seeds", "2",
@@ -348,7 +348,7 @@ def test_several_k_equal_one_k_at_a_time_and_give_the_k_robustness_table(source,
     assert got["local_sd"] == pytest.approx(sel["local_mean"].std(ddof=1))
     assert got["fraction_negative"] == pytest.approx(sel["local_fraction_negative"].mean())
     assert set(k_robustness(nets, curvature="forman", state="untrained", mode="r-compat")["k"]) == {10, 20}
-    from ricci_lit.experiments.coefficients import negative_at_every_k
+    from ricci_lit.analysis.coefficients import negative_at_every_k
     flags = negative_at_every_k(tab)
     for (p, a), flag in flags.items():
         assert flag == bool((tab[(tab["problem"] == p) & (tab["architecture"] == a)]["local_mean"] < 0).all())

@@ -21,10 +21,9 @@ from ricci_lit.geometry.engine import (
     NETWORK_COLUMNS,
     curvature_agreement,
     network_coefficients,
-    sign_agreement,
-    summarise_coefficients,
-    trained_vs_untrained,
 )
+from ricci_lit.analysis.coefficients import sign_agreement, summarise_coefficients
+from ricci_lit.experiments.controls import trained_vs_untrained
 from ricci_lit.geometry.curvature import edge_curvature, node_curvature
 from ricci_lit.data.problems import Dataset, load_problem
 from ricci_lit.geometry.coefficients import ricci_coefficient

@@ -16,17 +16,15 @@ import pytest
 from ricci_lit.geometry.engine import network_coefficients
 from ricci_lit.data.problems import load_problem
 from ricci_lit.analysis.paper2 import (
-    TRAJECTORY_COLUMNS,
     critical_layer,
     critical_layers,
     early_stopping_epoch,
     early_stopping_table,
-    full_batch_adam_config,
     layer_profile,
-    local_coefficient_trajectory,
     profile_from_layers,
     stopping_epoch,
 )
+from ricci_lit.experiments.trajectory import TRAJECTORY_COLUMNS, full_batch_adam_config, local_coefficient_trajectory
 from ricci_lit.geometry.coefficients import ricci_coefficient
 from ricci_lit.networks.mlp import MLPEnsemble, accuracy, representations
 from ricci_lit.networks.training import TrainConfig, train_ensemble

@@ -1,7 +1,7 @@
 """Paper 2's trajectories and depth profiles as a resumable store (:mod:`ricci_lit.experiments.paper2`).
 
 The quick plan (dataset A, 200 test points, a few epochs) is run once; its numbers must equal the
-functions it wraps (:func:`ricci_lit.analysis.paper2.local_coefficient_trajectory`, and training with
+functions it wraps (:func:`ricci_lit.experiments.trajectory.local_coefficient_trajectory`, and training with
 paper 2's protocol followed by :func:`ricci_lit.geometry.engine.network_coefficients`), a rerun computes
 nothing, and the command line refuses bad input with exit status 2.
 """
@@ -32,7 +32,7 @@ def _quick_data():
 
 
 def test_trajectory_equals_local_coefficient_trajectory(quick):
-    from ricci_lit.analysis.paper2 import local_coefficient_trajectory
+    from ricci_lit.experiments.trajectory import local_coefficient_trajectory
 
     out, summary = quick
     assert summary["computed"] == 3 and summary["units"] == 3
@@ -93,7 +93,7 @@ def test_rerun_refusals_and_cli(quick, tmp_path, capsys):
 
 
 def test_book_p2(quick, tmp_path):
-    from ricci_lit.experiments.paper2 import book_p2
+    from ricci_lit.book import book_p2
 
     assert book_p2(tmp_path) is None
     shutil.copytree(quick[0], tmp_path / "paper-p2")

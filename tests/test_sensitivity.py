@@ -15,7 +15,8 @@ import statsmodels.formula.api  # noqa: F401  (installs its warning filters befo
 
 from ricci_lit.cli import main
 from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD
-from ricci_lit.analysis.sensitivity import book_sensitivity, compare_stores, compare_tables, sensitivity, wilson_interval
+from ricci_lit.analysis.sensitivity import compare_stores, compare_tables, sensitivity, wilson_interval
+from ricci_lit.book import book_sensitivity
 from ricci_lit.experiments.store import ResultsStore
 
 # two configurations make problem, width and depth collinear in the Table S2 model: statsmodels warns

@@ -448,7 +448,7 @@ def _fake_paper_store(root: Path, problems_archs_seeds) -> None:
 
 def test_book_renders_exactly_the_complete_paper_problems(tmp_path, monkeypatch):
     import ricci_lit.experiments.paper1 as sweeps_mod
-    from ricci_lit.experiments.paper1 import book_results, complete_problems
+    from ricci_lit.book import book_results, complete_problems
 
     paper = get_profile("paper")
     full_a = [("A", a, s) for a in paper.architectures for s in range(paper.n_seeds)]
@@ -458,7 +458,8 @@ def test_book_renders_exactly_the_complete_paper_problems(tmp_path, monkeypatch)
     def no_sweep(*a, **k):  # the paper store must be used, not a sweep
         raise AssertionError("book_results ran a sweep although the paper store has a complete problem")
 
-    monkeypatch.setattr(sweeps_mod, "run_sweep", no_sweep)
+    import ricci_lit.book as book_mod
+    monkeypatch.setattr(book_mod, "run_sweep", no_sweep)
     res = book_results("quick", root=tmp_path)
     assert res.source == "paper" and res.paper_networks_present == len(full_a) + len(half_b)
     assert set(res.networks["problem"]) == {"A"} and len(res.networks) == len(full_a)
@@ -474,7 +475,7 @@ def test_book_renders_exactly_the_complete_paper_problems(tmp_path, monkeypatch)
 
 def test_book_falls_back_to_the_profile_without_a_complete_problem(tmp_path, monkeypatch):
     import ricci_lit.experiments.paper1 as sweeps_mod
-    from ricci_lit.experiments.paper1 import book_results
+    from ricci_lit.book import book_results
 
     paper = get_profile("paper")
     _fake_paper_store(tmp_path, [("A", a, 0) for a in paper.architectures])
@@ -485,7 +486,8 @@ def test_book_falls_back_to_the_profile_without_a_complete_problem(tmp_path, mon
         calls.append((prof.name, Path(out)))
         return real(tiny_profile(), out, device="cpu", progress=False)
 
-    monkeypatch.setattr(sweeps_mod, "run_sweep", tiny_sweep)
+    import ricci_lit.book as book_mod
+    monkeypatch.setattr(book_mod, "run_sweep", tiny_sweep)
     res = book_results("quick", root=tmp_path)
     assert calls == [("quick", tmp_path / "quick")]
     assert res.source == "quick" and res.problems_missing == paper.problems

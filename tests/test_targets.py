@@ -24,6 +24,7 @@ from ricci_lit.analysis import targets
 from ricci_lit.data.problems import PAPER1_PROBLEMS, WELL_TRAINED_THRESHOLD
 from ricci_lit.networks.mlp import ARCHITECTURES
 from ricci_lit.experiments.paper1 import get_profile
+from ricci_lit.experiments.fig1a import Fig1A, fig1a_experiment
 
 SYN = ("A", "B", "C")
 #: per problem: (k inside the paper's best-k range, k outside it) on the paper's test sizes
@@ -197,7 +198,7 @@ def test_aggregated_matrix_and_best_k_fractions(small):
 
 
 def test_fig1a_experiment_runs_and_measures_separability():
-    f = targets.fig1a_experiment("narrow-shallow", epochs=1)
+    f = fig1a_experiment("narrow-shallow", epochs=1)
     L = len(ARCHITECTURES["narrow-shallow"])
     assert len(f.representations) == len(f.names) == len(f.pc_separability) == L + 2
     assert f.names[0] == "input" and f.names[-1] == "output"
@@ -279,7 +280,7 @@ def test_fraction_negative_verdict(full, negative, expect):
 
 def test_fig1a_verdict():
     def fake(acc, sep):
-        return targets.Fig1A("A", "wide-shallow", 0, 50, [], [], np.zeros(2), ("0", "1"), acc, 0.99, sep)
+        return Fig1A("A", "wide-shallow", 0, 50, [], [], np.zeros(2), ("0", "1"), acc, 0.99, sep)
 
     rep = analysis.Report(counts={"networks": 0, "above_threshold": 0, "below_threshold": 0, "disconnected": 0,
                                   "kept": 0, "negative": 0, "fraction_negative": None},

@@ -94,14 +94,14 @@ class Sensitivity:
     ks: dict[str, list[int]] = field(default_factory=dict)
 
 
-def _keys(frame: pd.DataFrame) -> pd.MultiIndex:
+def network_index(frame: pd.DataFrame) -> pd.MultiIndex:
     return pd.MultiIndex.from_frame(frame[NETWORK_KEYS].astype({"seed": int}))
 
 
 def _restrict(networks: pd.DataFrame, geometry: pd.DataFrame, keys: pd.MultiIndex,
               ks: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    nets = networks[_keys(networks).isin(keys)].reset_index(drop=True)
-    geo = geometry[_keys(geometry).isin(keys) & geometry["k"].astype(int).isin(ks)].reset_index(drop=True)
+    nets = networks[network_index(networks).isin(keys)].reset_index(drop=True)
+    geo = geometry[network_index(geometry).isin(keys) & geometry["k"].astype(int).isin(ks)].reset_index(drop=True)
     return nets, geo
 
 
@@ -128,7 +128,7 @@ def compare_tables(reference: tuple[pd.DataFrame, pd.DataFrame], variant: tuple[
     (ref_nets, ref_geo), (var_nets, var_geo) = reference, variant
     if ref_nets.empty or var_nets.empty:
         raise ValueError("both results must hold networks: nothing to compare")
-    keys = _keys(ref_nets).intersection(_keys(var_nets))
+    keys = network_index(ref_nets).intersection(network_index(var_nets))
     if len(keys) == 0:
         raise ValueError(f"{name}: the two results hold no (problem, architecture, seed) in common")
     ks = sorted(set(ref_geo["k"].astype(int)) & set(var_geo["k"].astype(int)))
@@ -181,7 +181,7 @@ def _settings_diff(ref: Mapping[str, Any], var: Mapping[str, Any]) -> dict[str, 
     return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 
-def _compare_loaded(reference: tuple, variant: tuple, *, name: str, reference_label: str,
+def compare_loaded(reference: tuple, variant: tuple, *, name: str, reference_label: str,
                     variant_label: str, thresholds: Mapping[str, float] | None, layers: str) -> Sensitivity:
     """:func:`compare_tables` on two stores as :func:`ricci_lit.experiments.paper1.load_results` returns them
     (``networks, geometry, manifest``), with the differing settings recorded."""
@@ -196,7 +196,7 @@ def _compare_loaded(reference: tuple, variant: tuple, *, name: str, reference_la
     return Sensitivity(out.headline, out.configurations, {name: diff}, out.ks)
 
 
-def _combine(parts: list[Sensitivity]) -> Sensitivity:
+def combine(parts: list[Sensitivity]) -> Sensitivity:
     return Sensitivity(pd.concat([p.headline for p in parts], ignore_index=True),
                        pd.concat([p.configurations for p in parts], ignore_index=True),
                        {k: v for p in parts for k, v in p.settings.items()},
@@ -220,37 +220,8 @@ def sensitivity(reference: str | Path, variants: Mapping[str, str | Path], *,
     if not variants:
         raise ValueError("name at least one variant store")
     ref = load_results(reference)
-    return _combine([_compare_loaded(ref, load_results(path), name=name, reference_label=str(reference),
+    return combine([compare_loaded(ref, load_results(path), name=name, reference_label=str(reference),
                                      variant_label=str(path), thresholds=thresholds, layers=layers)
                      for name, path in variants.items()])
 
 
-def book_sensitivity(root: str | Path = "results", *, reference: str = "paper",
-                     prefix: str = "paper-sensitivity-") -> tuple[Sensitivity | None, dict[str, str]]:
-    """The committed variant stores ``root/PREFIX*`` compared with ``root/REFERENCE``, for the book.
-
-    Returns ``(comparison, skipped)``: ``comparison`` is ``None`` when no variant store can be
-    compared (the chapter then says so), and ``skipped`` maps each variant store left out to why
-    (no networks yet, e.g. a sweep still running; nothing in common with the reference). A
-    relative ``root`` is resolved as :func:`ricci_lit.experiments.paper1.resolve_results_root` does. Every
-    store is read once."""
-    from ricci_lit.experiments.paper1 import load_results, resolve_results_root
-
-    root = resolve_results_root(root)
-    found = sorted(p for p in root.glob(f"{prefix}*") if (p / "manifest.json").exists())
-    skipped: dict[str, str] = {}
-    if not (root / reference / "manifest.json").exists():
-        return None, {str(p): f"no reference store {root / reference}" for p in found}
-    ref = load_results(root / reference)
-    ref_keys = _keys(ref[0]) if len(ref[0]) else None
-    parts = []
-    for p in found:
-        var = load_results(p)
-        if var[0].empty:
-            skipped[str(p)] = "holds no network yet"
-        elif ref_keys is None or len(_keys(var[0]).intersection(ref_keys)) == 0:
-            skipped[str(p)] = f"holds no network that {root / reference} holds"
-        else:
-            parts.append(_compare_loaded(ref, var, name=p.name[len(prefix):], reference_label=str(root / reference),
-                                         variant_label=str(p), thresholds=None, layers="hidden"))
-    return (_combine(parts) if parts else None), skipped

@@ -41,15 +41,18 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ricci_lit.analysis.paper1 import NETWORK_KEYS, Report, kept_mask, layer_series
 from ricci_lit.geometry.coefficients import coefficient_from_totals
+
+if TYPE_CHECKING:  # the experiment trains a network; verdicts only read its result
+    from ricci_lit.experiments.fig1a import Fig1A
 
 __all__ = [
     "REPRODUCED",
@@ -568,62 +571,6 @@ def linear_separability(points: Any, y: Any) -> float:
     return float(((design @ w > 0) == (lab == 1)).mean())
 
 
-@dataclass
-class Fig1A:
-    """Paper 1's Fig. 1A experiment (:func:`fig1a_experiment`)."""
-
-    problem: str
-    architecture: str
-    seed: int
-    epochs: int
-    representations: list[np.ndarray]
-    names: list[str]
-    y: np.ndarray
-    class_names: tuple[str, str]
-    test_accuracy: float
-    threshold: float
-    pc_separability: list[float] = field(default_factory=list)
-    train_seconds: float = 0.0
-
-    @property
-    def well_trained(self) -> bool:
-        return bool(self.test_accuracy > self.threshold)
-
-
-def fig1a_experiment(architecture: str = "wide-shallow", *, seed: int = 0, epochs: int = 50,
-                     problem: str = "A", data_seed: int = 0, device: str = "cpu") -> Fig1A:
-    """Train one network on dataset A and return its test set at every representation (P1 Fig. 1A).
-
-    P1 Fig. 1A shows the first two principal components of the test set of two entwined 3-D
-    manifolds at the input, the hidden layers and the output of one trained network. The network
-    is trained with :func:`ricci_lit.networks.training.train_ensemble` (P1's RMSprop recipe, single-threaded
-    on the CPU as in the sweeps) and its representations come from
-    :func:`ricci_lit.networks.mlp.representations`. ``pc_separability`` is
-    :func:`linear_separability` of the classes in each representation's PC1–PC2 plane
-    (:func:`ricci_lit.plotting.figures.pca_2d`), the quantitative form of what the figure shows.
-    """
-    from ricci_lit.data.problems import PROBLEMS, WELL_TRAINED_THRESHOLD, load_problem
-    from ricci_lit.plotting.figures import pca_2d
-    from ricci_lit.networks.mlp import representations
-    from ricci_lit.networks.training import torch_threads
-    from ricci_lit.networks.training import TrainConfig, train_ensemble
-
-    data = load_problem(problem, seed=data_seed)
-    with torch_threads(1 if device == "cpu" else None):
-        res = train_ensemble(data.x_train, data.y_train, architecture, [int(seed)], TrainConfig(epochs=int(epochs)),
-                             device=device, progress=False, x_test=data.x_test, y_test=data.y_test)
-    reps = representations(res.ensemble, data.x_test)[0]
-    layers = [np.asarray(r) for r in reps.all]
-    L = reps.n_hidden
-    names = ["input"] + [f"hidden layer {l}" for l in range(1, L + 1)] + ["output"]
-    sep = [linear_separability(pca_2d(x), data.y_test) for x in layers]
-    return Fig1A(problem=problem, architecture=architecture, seed=int(seed), epochs=int(epochs),
-                 representations=layers, names=names, y=np.asarray(data.y_test),
-                 class_names=tuple(PROBLEMS[problem].class_names), test_accuracy=float(res.test_accuracy[0]),
-                 threshold=float(WELL_TRAINED_THRESHOLD[problem]), pc_separability=sep,
-                 train_seconds=float(res.wall_time_s))
-
-
 # -------------------------------------------------------------------------------------------------
 # verdicts
 # -------------------------------------------------------------------------------------------------
@@ -656,10 +603,10 @@ def _grid_testable(ks_frac: Sequence[float], lo: float, hi: float) -> bool:
 
 
 def _k_robustness_part(table: pd.DataFrame | None) -> tuple[str, str | None]:
-    """Text and verdict of item 8's k-robustness half from :func:`ricci_lit.experiments.coefficients.k_robustness`."""
+    """Text and verdict of item 8's k-robustness half from :func:`ricci_lit.analysis.coefficients.k_robustness`."""
     if table is None or table.empty:
         return "k-robustness not computed (one k per configuration)", None
-    from ricci_lit.experiments.coefficients import negative_at_every_k
+    from ricci_lit.analysis.coefficients import negative_at_every_k
 
     all_neg = negative_at_every_k(table)
     ks = sorted(int(k) for k in table["k"].unique())
@@ -680,7 +627,7 @@ def p2_rows(coefficients: pd.DataFrame | None, layers: pd.DataFrame | None,
     the untrained networks (P2 computed its control with Forman, input to output) and the mean
     local coefficient with the approximate Ollivier curvature (P2 used exact Ollivier, which costs
     tens of seconds per graph here). Item 8 uses the trained networks with 11 hidden layers, and
-    for its k-robustness half the table of :func:`ricci_lit.experiments.coefficients.k_robustness`
+    for its k-robustness half the table of :func:`ricci_lit.analysis.coefficients.k_robustness`
     (``None``: that half is not computed and the verdict is the layer half's).
     """
     t7, t8 = _BY_KEY["p2_untrained"], _BY_KEY["p2_layers"]
@@ -759,7 +706,7 @@ def reproduction_table(report: Report, *, geometry: pd.DataFrame, manifest: Mapp
         (:func:`ricci_lit.experiments.coefficients.load_coefficients`) for paper 2's items 7 and 8
         (:func:`p2_rows`); ``None``: those items are not computed.
     k_robustness
-        :func:`ricci_lit.experiments.coefficients.k_robustness` of a store evaluated at several k, for
+        :func:`ricci_lit.analysis.coefficients.k_robustness` of a store evaluated at several k, for
         item 8's second half (``None``: not computed).
 
     Returns

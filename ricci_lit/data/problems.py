@@ -1391,3 +1391,35 @@ def load_problem(
         name=name,
     )
     return dataclasses.replace(ds, meta={**ds.meta, "paper": spec.paper, "description": spec.description})
+
+
+def load_xy(problem: object, *, n_test: int | None, n_train: int | None, data_seed: int,
+             pixel_scale: float, data_dir: str | None = None
+             ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(name, x_train, y_train, x_test, y_test)`` of a problem name or a Dataset.
+
+    With ``n_train`` a deterministic subset of the training set is kept (the same rule as the
+    sweeps: the first ``n_train`` of a ``default_rng(data_seed)`` permutation, sorted).
+    """
+    from ricci_lit.data.problems import Dataset, load_problem
+
+    if isinstance(problem, str):
+        ds = load_problem(problem, seed=data_seed, n_test=n_test, pixel_scale=pixel_scale, data_dir=data_dir)
+    elif isinstance(problem, Dataset):
+        ds = problem
+        if n_test is not None and n_test != ds.n_test:
+            raise ValueError("n_test applies to a problem name only; subset the Dataset yourself")
+    else:
+        raise ValueError(f"problem must be a problem name or a Dataset, got {type(problem).__name__}")
+    x_train = np.asarray(ds.x_train, np.float32)
+    y_train = np.asarray(ds.y_train, np.float32)
+    if n_train is not None:
+        if isinstance(n_train, bool) or not isinstance(n_train, (int, np.integer)) or n_train < 1:
+            raise ValueError(f"n_train must be a positive integer or None, got {n_train!r}")
+        if n_train < len(x_train):
+            idx = np.sort(np.random.default_rng(data_seed).permutation(len(x_train))[:n_train])
+            x_train, y_train = x_train[idx], y_train[idx]
+    return (ds.name, x_train, y_train, np.asarray(ds.x_test, np.float32),
+            np.asarray(ds.y_test, np.float32))
+
+

@@ -35,7 +35,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -231,13 +231,13 @@ def run_coefficient_sweep(
     """
     from tqdm import tqdm
 
-    from ricci_lit.geometry.engine import _check_curvatures
+    from ricci_lit.geometry.engine import validate_curvatures
     from ricci_lit.networks.mlp import MLPEnsemble, representations
     from ricci_lit.experiments.paper1 import _chunk_key, _load_data, load_results, stored_profile
 
     source = Path(source)
     src_manifest = read_manifest(source, "sweep")
-    curvatures = _check_curvatures(curvatures)
+    curvatures = validate_curvatures(curvatures)
     bad = [m for m in modes if m not in MODES]
     if bad or not modes:
         raise ValueError(f"modes must be a non-empty subset of {MODES}, got {list(modes)}")
@@ -387,124 +387,3 @@ def load_coefficients(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict
     return networks, layers[[c for c in keep if c in layers.columns]], manifest
 
 
-def _k_phrase(k: Any) -> str:
-    if isinstance(k, list):
-        return f"at each k in {{{', '.join(str(v) for v in k)}}}"
-    return "at paper 1's best k per configuration" if k == "best" else f"at k = {k}"
-
-
-def k_robustness(networks: pd.DataFrame, *, curvature: str = "approx-ollivier", mode: str = "union",
-                 state: str = "trained", thresholds: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """Paper 2's k-robustness table: the mean local coefficient per configuration and ``k``.
-
-    P2 (paper-details §5.7 h, probably its Fig. 14) reports ``mean ρ(x)`` (the mean over points,
-    then over networks) of w25-d7 networks for ``k ∈ {20, 50, 70, 100, 150}`` with the Ollivier
-    curvature, and finds it negative at every ``k`` (paper-notes §4 item 8). This computes the same
-    summary from a coefficients store evaluated at several ``k``
-    (``run_coefficient_sweep(..., k=[...])``).
-
-    Parameters
-    ----------
-    networks
-        The network table of :func:`load_coefficients`.
-    curvature, mode, state
-        Which rows to summarise (P2: Ollivier, here its approximation by default; union graphs;
-        trained networks).
-    thresholds
-        Test-accuracy threshold per problem for ``n_well_trained`` (default paper 1's,
-        :data:`ricci_lit.data.problems.WELL_TRAINED_THRESHOLD`). Every network is summarised; P2 kept
-        only networks above 99 %, so the count says how many of them would pass such a filter.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per (problem, architecture, k): ``n_networks``, ``n_well_trained``,
-        ``local_mean`` (mean over the networks of their mean local ρ), ``local_sd`` (their
-        standard deviation, ``ddof=1``; ``NaN`` for one network) and ``fraction_negative`` (mean
-        share of points with ρ(x) < 0).
-
-    Raises
-    ------
-    ValueError
-        When ``networks`` holds no row of that curvature, mode and state, or only one ``k``.
-    """
-    need = {"problem", "architecture", "k", "curvature", "mode", "state", "local_mean", "local_fraction_negative",
-            "test_accuracy"}
-    missing = need - set(networks.columns)
-    if missing:
-        raise ValueError(f"networks lacks column(s) {sorted(missing)}: pass load_coefficients(...)[0]")
-    sel = networks[(networks["curvature"] == curvature) & (networks["mode"] == mode) & (networks["state"] == state)]
-    if sel.empty:
-        have = networks[["curvature", "mode", "state"]].drop_duplicates().to_records(index=False).tolist()
-        raise ValueError(f"no {state} networks with curvature {curvature!r} on {mode!r} graphs; the table holds {have}")
-    if sel["k"].nunique() < 2:
-        raise ValueError(f"k-robustness needs several k; these networks were evaluated at k = {sorted(sel['k'].unique())}")
-    if thresholds is None:
-        from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD as thresholds
-    unknown = sorted(set(sel["problem"]) - set(thresholds))
-    if unknown:
-        raise ValueError(f"no accuracy threshold for problem(s) {unknown}")
-    sel = sel.assign(well_trained=sel["test_accuracy"] >= sel["problem"].map(thresholds))
-    g = sel.groupby(["problem", "architecture", "k"], sort=True)
-    out = pd.DataFrame({
-        "n_networks": g["local_mean"].count(),
-        "n_well_trained": g["well_trained"].sum().astype(int),
-        "local_mean": g["local_mean"].mean(),
-        "local_sd": g["local_mean"].std(ddof=1),
-        "fraction_negative": g["local_fraction_negative"].mean(),
-    }).reset_index()
-    out["k"] = out["k"].astype(int)
-    return out
-
-
-def negative_at_every_k(table: pd.DataFrame) -> pd.Series:
-    """Paper 2's k-robustness criterion per configuration of a :func:`k_robustness` table.
-
-    ``True`` where the mean local coefficient is below 0 at every ``k`` evaluated (paper-notes
-    §4 item 8); a boolean Series indexed by ``(problem, architecture)``.
-    """
-    return table.groupby(["problem", "architecture"])["local_mean"].apply(lambda v: bool((v < 0).all()))
-
-
-@dataclass(frozen=True)
-class BookCoefficients:
-    """The coefficients a chapter renders (:func:`book_coefficients`)."""
-
-    networks: pd.DataFrame
-    layers: pd.DataFrame
-    manifest: dict[str, Any]
-    directory: Path
-    description: str
-
-
-def book_coefficients(root: str | Path = "results", *, name: str = "paper-coefficients",
-                      problems: Sequence[str] | None = None) -> BookCoefficients | None:
-    """The committed coefficients store ``root/name`` for the book, or ``None`` when absent/empty.
-
-    ``problems`` restricts it to the problems the results chapters render (so the two never
-    disagree about which problems are shown). A relative ``root`` is resolved as the results
-    chapters resolve theirs (:func:`ricci_lit.experiments.paper1.resolve_results_root`).
-    """
-    from ricci_lit.experiments.paper1 import resolve_results_root
-
-    directory = resolve_results_root(root) / name
-    if not (directory / "manifest.json").exists():
-        return None
-    networks, layers, manifest = load_coefficients(directory)
-    if networks.empty:
-        return None
-    if problems is not None:
-        networks = networks[networks["problem"].isin(list(problems))].reset_index(drop=True)
-        layers = layers[layers["problem"].isin(list(problems))].reset_index(drop=True)
-        if networks.empty:
-            return None
-    s = manifest.get("settings", {})
-    per_config = networks.groupby(["problem", "architecture", "state"])["seed"].nunique()
-    created = manifest.get("created", {})
-    desc = (f"`{directory}`: {networks[['problem', 'architecture', 'seed']].drop_duplicates().shape[0]:,} networks "
-            f"of {', '.join(f'`{p}`' for p in sorted(networks['problem'].unique()))} "
-            f"({per_config.min()}–{per_config.max()} seeds per configuration), each trained and at its "
-            f"initialisation, {_k_phrase(s.get('k'))}, curvatures "
-            f"{', '.join(s.get('curvatures', []))}, graph modes {', '.join(s.get('modes', []))} "
-            f"(ricci_lit {manifest.get('ricci_lit')}, git {created.get('git_sha', 'unknown')})")
-    return BookCoefficients(networks, layers, manifest, directory, desc)

@@ -568,54 +568,9 @@ def network_table(geometry: pd.DataFrame) -> pd.DataFrame:
     return nets.sort_values(["problem", "architecture", "seed"], kind="stable").reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class BookResults:
-    """The results a chapter renders, and where they come from.
-
-    Attributes
-    ----------
-    networks, geometry, manifest
-        As :func:`load_results` returns them.
-    source
-        ``"paper"`` (the full paper profile's store, complete) or ``"quick"``.
-    directory
-        The results directory read.
-    description
-        One sentence for the chapter to print: which profile, how many networks, and whether the
-        numbers were committed or computed during this build.
-    paper_networks_present
-        Networks present in ``results/paper`` (complete or not).
-    problems_missing
-        Problems of the ``paper`` profile that are not rendered because they are not complete
-        in ``results/paper`` (empty when the whole profile is rendered; all seven when the
-        quick profile is).
-    """
-
-    networks: pd.DataFrame
-    geometry: pd.DataFrame
-    manifest: dict[str, Any]
-    source: str
-    directory: Path
-    description: str
-    paper_networks_present: int
-    problems_missing: tuple[str, ...] = ()
-
-
 def expected_networks(profile: Profile) -> set[tuple[str, str, int]]:
     """Every (problem, architecture, seed) a profile trains."""
     return {(p, a, s) for p in profile.problems for a in profile.architectures for s in range(profile.n_seeds)}
-
-
-def resolve_results_root(root: str | Path) -> Path:
-    """A results root as the book means it: an absolute path as is; a relative one against the
-    working directory when that is the repository holding the (editable) package, else against
-    that repository, so a chapter re-executed elsewhere (nbval runs in a scratch directory)
-    reads the same results instead of recomputing them."""
-    root = Path(root)
-    repo = Path(__file__).resolve().parents[2]
-    if not root.is_absolute() and Path.cwd().resolve() != repo:
-        return repo / root
-    return root
 
 
 def timing_table(networks: pd.DataFrame, by: Sequence[str] = ("problem",)) -> pd.DataFrame:
@@ -647,66 +602,3 @@ def timing_table(networks: pd.DataFrame, by: Sequence[str] = ("problem",)) -> pd
     return pd.DataFrame(rows)
 
 
-def complete_problems(networks: pd.DataFrame, profile: Profile) -> list[str]:
-    """The problems of ``profile`` for which ``networks`` holds every (architecture, seed)."""
-    if networks.empty:
-        return []
-    have = set(zip(networks["problem"], networks["architecture"], networks["seed"].astype(int)))
-    return [p for p in profile.problems
-            if all((p, a, s) in have for a in profile.architectures for s in range(profile.n_seeds))]
-
-
-def book_results(profile: str = "quick", *, root: str | Path = "results", device: str = "auto",
-                 data_dir: str | None = None, progress: bool = False) -> BookResults:
-    """Results for the book's results chapters.
-
-    The ``paper`` profile's store ``root/paper`` is rendered whenever it holds at least one
-    *complete* problem (all 6 architectures × 36 seeds), whatever ``profile`` says: the whole
-    store when all 1,512 networks are there, else exactly its complete problems (a problem still
-    being computed is left out, never shown half done), and ``problems_missing`` names the rest.
-    Only when no problem is complete does ``profile="paper"`` run (or resume) the paper sweep
-    into ``root/paper`` and ``profile="quick"`` run (or resume) the quick sweep into
-    ``root/quick``; a resumed sweep that is already complete computes nothing. A relative
-    ``root`` is resolved by :func:`resolve_results_root`.
-    """
-    root = resolve_results_root(root)
-    paper = get_profile("paper")
-    paper_dir = root / "paper"
-    present = 0
-    if (paper_dir / "manifest.json").exists():
-        nets, geo, manifest = load_results(paper_dir)
-        keys = set(zip(nets["problem"], nets["architecture"], nets["seed"].astype(int))) if len(nets) else set()
-        present = len(keys & expected_networks(paper))
-        done = complete_problems(nets, paper) if manifest.get("profile") == "paper" else []
-        if done:
-            created = manifest.get("created", {})
-            stamp = (f"ricci_lit {manifest.get('ricci_lit')}, git {created.get('git_sha', 'unknown')}, "
-                     f"created {created.get('created_utc', 'unknown')}")
-            missing = tuple(p for p in paper.problems if p not in done)
-            if not missing:
-                desc = f"the full `paper` profile ({present:,} networks) committed in `{paper_dir}` ({stamp})"
-                return BookResults(nets, geo, manifest, "paper", paper_dir, desc, present)
-            nets = nets[nets["problem"].isin(done)].reset_index(drop=True)
-            geo = geo[geo["problem"].isin(done)].reset_index(drop=True)
-            desc = (f"the `paper` profile for the problems complete in `{paper_dir}`: "
-                    + ", ".join(f"`{p}`" for p in done)
-                    + f" ({len(nets):,} of {len(expected_networks(paper)):,} networks; {stamp}). Not yet "
-                    "computed, so not shown: " + ", ".join(f"`{p}`" for p in missing)
-                    + " (`ricci-lit sweep --profile paper --out results/paper` resumes it)")
-            return BookResults(nets, geo, manifest, "paper", paper_dir, desc, present, missing)
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-    prof = get_profile(profile)
-    out = root / prof.name
-    summary = run_sweep(prof, out, device=device, data_dir=data_dir, progress=progress)
-    nets, geo, manifest = load_results(out)
-    how = "computed during this build" if summary.networks_computed else "reused from an earlier build"
-    desc = (f"the `{prof.name}` profile ({len(nets)} networks: {len(prof.problems)} problems × "
-            f"{len(prof.architectures)} architectures × {prof.n_seeds} seeds), {how} in `{out}`")
-    if prof.name != "paper":
-        desc += (f"; the `paper` profile has no complete problem in `{paper_dir}` "
-                 f"({present} of {len(expected_networks(paper))} networks present), so these are not "
-                 "the paper-scale numbers")
-    missing = tuple(p for p in paper.problems if p not in set(nets["problem"])) if prof.name == "paper" \
-        else tuple(paper.problems)
-    return BookResults(nets, geo, manifest, prof.name, out, desc, present, missing)

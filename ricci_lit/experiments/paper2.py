@@ -5,7 +5,7 @@ from its coefficients, which :mod:`ricci_lit.analysis.paper2` implements for one
 
 * **geometry-informed early stopping** (P2 §4.3): the mean local coefficient recorded along
   training falls to a minimum around the epoch where the test accuracy saturates;
-  :func:`ricci_lit.analysis.paper2.local_coefficient_trajectory` records it and
+  :func:`ricci_lit.experiments.trajectory.local_coefficient_trajectory` records it and
   :func:`ricci_lit.analysis.paper2.early_stopping_table` applies our stopping rule;
 * **depth selection** (P2 §4.4, Fig. 5): the layer coefficient of width-25 networks of several
   depths is U-shaped, rising toward 0 after a "critical" layer roughly independent of depth;
@@ -28,7 +28,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ricci_lit.provenance import provenance
@@ -81,9 +80,9 @@ PLANS: Mapping[str, P2Plan] = MappingProxyType({
 
 def _data(problem: str, plan: P2Plan, pixel_scale: float, data_dir: str | None):
     """``(x_train, y_train, x_test, y_test)`` with the sweeps' deterministic training subset."""
-    from ricci_lit.geometry.engine import _load_xy
+    from ricci_lit.data.problems import load_xy
 
-    return _load_xy(problem, n_test=plan.n_test, n_train=plan.n_train, data_seed=0, pixel_scale=pixel_scale,
+    return load_xy(problem, n_test=plan.n_test, n_train=plan.n_train, data_seed=0, pixel_scale=pixel_scale,
                     data_dir=data_dir)[1:]
 
 
@@ -117,7 +116,7 @@ def run_p2_experiments(out: str | Path, plan: str | P2Plan = "paper", *, parts: 
     from tqdm import tqdm
 
     from ricci_lit.data.problems import PROBLEMS
-    from ricci_lit.analysis.paper2 import local_coefficient_trajectory
+    from ricci_lit.experiments.trajectory import local_coefficient_trajectory
     from ricci_lit.networks.mlp import representations
     from ricci_lit.geometry.engine import network_coefficients
     from ricci_lit.networks.training import UntilAccuracyConfig, torch_threads, train_until_accuracy
@@ -194,17 +193,3 @@ def load_p2_experiments(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, di
     return read_table(root, "trajectory"), read_table(root, "depth"), manifest
 
 
-def book_p2(root: str | Path = "results", *, name: str = "paper-p2"
-            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]] | None:
-    """The committed store ``root/name`` of :func:`run_p2_experiments` for the book, or ``None``
-    when it is absent or holds nothing yet (a relative ``root`` is resolved as the results
-    chapters resolve theirs, :func:`ricci_lit.experiments.paper1.resolve_results_root`)."""
-    from ricci_lit.experiments.paper1 import resolve_results_root
-
-    directory = resolve_results_root(root) / name
-    if not (directory / "manifest.json").exists():
-        return None
-    traj, depth, manifest = load_p2_experiments(directory)
-    if traj.empty and depth.empty:
-        return None
-    return traj, depth, manifest

@@ -54,9 +54,8 @@ Tables
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -156,13 +155,13 @@ class CoefficientTables:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _check_layers(layers: str) -> str:
+def validate_layers(layers: str) -> str:
     if layers not in ("all", "hidden"):
         raise ValueError(f"layers must be 'all' or 'hidden', got {layers!r}")
     return layers
 
 
-def _check_curvatures(curvatures: Sequence[str] | str) -> tuple[str, ...]:
+def validate_curvatures(curvatures: Sequence[str] | str) -> tuple[str, ...]:
     if isinstance(curvatures, str):
         curvatures = (curvatures,)
     out = tuple(validate_curvature(c) for c in curvatures)
@@ -173,7 +172,7 @@ def _check_curvatures(curvatures: Sequence[str] | str) -> tuple[str, ...]:
     return out
 
 
-def _check_mode(mode: str) -> str:
+def validate_mode(mode: str) -> str:
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     return mode
@@ -191,7 +190,7 @@ def _network_sequences(reps_list: Sequence[object], layers: str) -> list[tuple[i
     the object) or a sequence ``[X^0, …, X^{L+1}]`` of arrays (input to output, selected with
     :func:`ricci_lit.geometry.coefficients.select_representations`; seed ``-1``).
     """
-    _check_layers(layers)
+    validate_layers(layers)
     if isinstance(reps_list, np.ndarray) or hasattr(reps_list, "layers"):
         raise ValueError("reps_list must be a sequence with one entry per network "
                          "(wrap a single network's representations in a list)")
@@ -346,8 +345,8 @@ def network_coefficients(
         representations, different ``n`` across networks, invalid ``k``, unknown curvature,
         ``layers`` or ``mode``.
     """
-    curvatures = _check_curvatures(curvatures)
-    _check_mode(mode)
+    curvatures = validate_curvatures(curvatures)
+    validate_mode(mode)
     nets = _network_sequences(reps_list, layers)
     k = validate_k(k, nets[0][1][0].shape[0])
     net_rows: list[dict] = []
@@ -373,249 +372,9 @@ def network_coefficients(
 # ---------------------------------------------------------------------------------------------------
 
 
-def _load_xy(problem: object, *, n_test: int | None, n_train: int | None, data_seed: int,
-             pixel_scale: float, data_dir: str | None = None
-             ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(name, x_train, y_train, x_test, y_test)`` of a problem name or a Dataset.
-
-    With ``n_train`` a deterministic subset of the training set is kept (the same rule as the
-    sweeps: the first ``n_train`` of a ``default_rng(data_seed)`` permutation, sorted).
-    """
-    from ricci_lit.data.problems import Dataset, load_problem
-
-    if isinstance(problem, str):
-        ds = load_problem(problem, seed=data_seed, n_test=n_test, pixel_scale=pixel_scale, data_dir=data_dir)
-    elif isinstance(problem, Dataset):
-        ds = problem
-        if n_test is not None and n_test != ds.n_test:
-            raise ValueError("n_test applies to a problem name only; subset the Dataset yourself")
-    else:
-        raise ValueError(f"problem must be a problem name or a Dataset, got {type(problem).__name__}")
-    x_train = np.asarray(ds.x_train, np.float32)
-    y_train = np.asarray(ds.y_train, np.float32)
-    if n_train is not None:
-        if isinstance(n_train, bool) or not isinstance(n_train, (int, np.integer)) or n_train < 1:
-            raise ValueError(f"n_train must be a positive integer or None, got {n_train!r}")
-        if n_train < len(x_train):
-            idx = np.sort(np.random.default_rng(data_seed).permutation(len(x_train))[:n_train])
-            x_train, y_train = x_train[idx], y_train[idx]
-    return (ds.name, x_train, y_train, np.asarray(ds.x_test, np.float32),
-            np.asarray(ds.y_test, np.float32))
-
-
-def trained_vs_untrained(
-    problem: object,
-    arch: object,
-    seeds: Sequence[int],
-    k: int,
-    *,
-    epochs: int = 50,
-    curvatures: Sequence[str] | str = DEFAULT_CURVATURES,
-    n_test: int | None = None,
-    n_train: int | None = None,
-    device: str = "auto",
-    layers: str = "all",
-    config: object | None = None,
-    init: str = "glorot",
-    data_seed: int = 0,
-    pixel_scale: float = 1.0,
-    mode: str = "union",
-    points: bool = False,
-    cpu_threads: int | None = 1,
-    progress: bool = False,
-) -> CoefficientTables:
-    """Coefficients of the same networks before and after training (P2 §A.1.1 control).
-
-    The *untrained* ensemble is ``MLPEnsemble(arch, d_in, seeds, init=init)``: by construction
-    (:mod:`ricci_lit.networks.mlp`) exactly the initial parameters from which
-    :func:`ricci_lit.networks.training.train_ensemble` starts, so each trained network is compared with
-    its own initialisation. Both are evaluated on the same test points with
-    :func:`network_coefficients`.
-
-    Parameters
-    ----------
-    problem
-        A problem name for :func:`ricci_lit.data.problems.load_problem` (e.g. ``"syn-1"``, ``"A"``) or a
-        :class:`ricci_lit.data.problems.Dataset`.
-    arch
-        Architecture name or hidden widths (:func:`ricci_lit.networks.mlp.hidden_widths`).
-    seeds
-        Distinct network seeds.
-    k
-        Neighbourhood size for every graph.
-    epochs
-        Training epochs (overrides ``config.epochs``).
-    curvatures, layers, mode, points
-        As in :func:`network_coefficients`.
-    n_test
-        Test subset size (problem names only; ``load_problem``'s stratified seeded subset).
-    n_train
-        Optional deterministic training subset size.
-    device
-        Training device (``"auto"``: CUDA when available).
-    config
-        A :class:`ricci_lit.networks.training.TrainConfig` (default: P1's RMSprop, batch 32, lr 1e-3;
-        P2 used PyTorch's initialisation, ``init="torch"``, and full-batch Adam, see
-        :func:`ricci_lit.analysis.paper2.full_batch_adam_config`).
-    init
-        ``"glorot"`` (Keras, P1; default) or ``"torch"`` (P2's code).
-    data_seed, pixel_scale
-        Passed to ``load_problem`` (image problems: ``1/255`` for P2's [0, 1] pixels).
-    cpu_threads
-        torch threads while training on the CPU (1 is fastest for small networks on a shared
-        machine); ``None`` leaves torch's setting alone.
-    progress
-        tqdm bars for training and the coefficients.
-
-    Returns
-    -------
-    CoefficientTables
-        Both tables gain ``problem``, ``architecture`` and ``state`` (``"untrained"`` or
-        ``"trained"``); ``networks`` also ``train_accuracy`` and ``test_accuracy`` (Keras
-        ``binary_accuracy``: logit > 0). ``meta`` records the settings and timings.
-    """
-    from ricci_lit.networks.mlp import MLPEnsemble, accuracy, hidden_widths, representations
-    from ricci_lit.networks.training import TrainConfig, torch_threads, train_ensemble
-
-    curvatures = _check_curvatures(curvatures)
-    _check_layers(layers)
-    _check_mode(mode)
-    if config is None:
-        config = TrainConfig()
-    if not isinstance(config, TrainConfig):
-        raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}")
-    config = replace(config, epochs=epochs)
-    widths = hidden_widths(arch)
-    name, x_train, y_train, x_test, y_test = _load_xy(problem, n_test=n_test, n_train=n_train,
-                                                      data_seed=data_seed, pixel_scale=pixel_scale)
-    validate_k(k, len(x_test))
-    arch_name = arch if isinstance(arch, str) else "x".join(str(w) for w in widths)
-
-    t0 = time.perf_counter()
-    untrained = MLPEnsemble(arch, x_train.shape[1], list(seeds), init=init, device="cpu")
-    with torch_threads(cpu_threads):
-        res = train_ensemble(x_train, y_train, arch, list(seeds), config, device=device,
-                             progress=progress, init=init)
-    train_seconds = time.perf_counter() - t0
-    trained = res.ensemble.to("cpu")
-
-    frames: dict[str, list] = {"networks": [], "layers": [], "points": []}
-    t0 = time.perf_counter()
-    for state, ens in (("untrained", untrained), ("trained", trained)):
-        tables = network_coefficients(representations(ens, x_test), k, curvatures=curvatures,
-                                      layers=layers, mode=mode, points=points, progress=progress)
-        acc_train = accuracy(ens, x_train, y_train)
-        acc_test = accuracy(ens, x_test, y_test)
-        nets = tables.networks
-        nets.insert(0, "state", state)
-        nets.insert(0, "architecture", arch_name)
-        nets.insert(0, "problem", name)
-        nets["train_accuracy"] = acc_train[nets["network"].to_numpy()]
-        nets["test_accuracy"] = acc_test[nets["network"].to_numpy()]
-        frames["networks"].append(nets)
-        for key in ("layers", "points"):
-            df = getattr(tables, key)
-            if df is None:
-                continue
-            df.insert(0, "state", state)
-            df.insert(0, "architecture", arch_name)
-            df.insert(0, "problem", name)
-            frames[key].append(df)
-    geometry_seconds = time.perf_counter() - t0
-    meta = {"problem": name, "architecture": arch_name, "widths": list(widths), "seeds": list(seeds),
-            "k": int(k), "mode": mode, "layers": layers, "curvatures": list(curvatures),
-            "init": init, "config": asdict(config), "n_train": len(x_train),
-            "n_test": len(x_test), "data_seed": int(data_seed), "device": res.device,
-            "train_seconds": train_seconds, "geometry_seconds": geometry_seconds}
-    return CoefficientTables(
-        networks=pd.concat(frames["networks"], ignore_index=True),
-        layers=pd.concat(frames["layers"], ignore_index=True),
-        points=pd.concat(frames["points"], ignore_index=True) if points else None,
-        meta=meta)
-
-
 # ---------------------------------------------------------------------------------------------------
 # Summaries
 # ---------------------------------------------------------------------------------------------------
-
-
-def summarise_coefficients(networks: pd.DataFrame,
-                           by: Sequence[str] = ("problem", "architecture", "state", "curvature")
-                           ) -> pd.DataFrame:
-    """P2's control table (paper-details §5.7 (g)) from a ``networks`` table.
-
-    Per group (the columns of ``by`` that exist in ``networks``): the number of networks; for
-    the global ρ the number defined, the number and fraction negative among them, mean, std
-    (``ddof=1``) and min; for the per-network mean local coefficient the same; the mean fraction
-    of points with ``ρ(x) < 0``; and the mean accuracies when present.
-
-    Raises
-    ------
-    ValueError
-        When ``rho`` or ``local_mean`` is missing.
-    """
-    missing = [c for c in ("rho", "local_mean") if c not in networks.columns]
-    if missing:
-        raise ValueError(f"networks table lacks columns {missing}")
-    keys = [c for c in by if c in networks.columns]
-
-    def one(grp: pd.DataFrame) -> dict:
-        out: dict[str, Any] = {"n_networks": len(grp)}
-        for col, tag in (("rho", "global"), ("local_mean", "local")):
-            v = grp[col].astype(float).to_numpy()
-            v = v[np.isfinite(v)]
-            out[f"{tag}_n_defined"] = int(v.size)
-            out[f"{tag}_n_negative"] = int((v < 0).sum())
-            out[f"{tag}_fraction_negative"] = float((v < 0).mean()) if v.size else math.nan
-            out[f"{tag}_mean"] = float(v.mean()) if v.size else math.nan
-            out[f"{tag}_std"] = float(v.std(ddof=1)) if v.size > 1 else math.nan
-            out[f"{tag}_min"] = float(v.min()) if v.size else math.nan
-        if "local_fraction_negative" in grp:
-            out["points_fraction_negative"] = float(grp["local_fraction_negative"].mean())
-        for col in ("train_accuracy", "test_accuracy"):
-            if col in grp:
-                out[f"{col}_mean"] = float(grp[col].mean())
-        return out
-
-    if not keys:
-        return pd.DataFrame([one(networks)])
-    rows = [{**dict(zip(keys, key if isinstance(key, tuple) else (key,))), **one(grp)}
-            for key, grp in networks.groupby(keys, sort=False)]
-    return pd.DataFrame(rows)
-
-
-def sign_agreement(networks: pd.DataFrame, column: str = "rho",
-                   by: Sequence[str] = ("problem", "architecture", "state")) -> pd.DataFrame:
-    """Does the conclusion (the sign of ``column``) depend on the curvature notion?
-
-    For every pair of curvatures ``(a, b)`` (rows/columns of a square frame): the fraction of
-    networks, among those where both values are defined, whose ``column`` has the same sign under
-    ``a`` and ``b``. Networks are matched on ``network``, ``seed`` and the columns of ``by`` that
-    exist. The diagonal is 1 (when any value is defined).
-
-    Raises
-    ------
-    ValueError
-        When ``column``, ``curvature`` or ``network`` is missing.
-    """
-    need = [column, "curvature", "network"]
-    missing = [c for c in need if c not in networks.columns]
-    if missing:
-        raise ValueError(f"networks table lacks columns {missing}")
-    keys = [c for c in (*by, "network", "seed") if c in networks.columns]
-    wide = networks.pivot_table(index=keys, columns="curvature", values=column, aggfunc="first",
-                                dropna=False)
-    curv = list(dict.fromkeys(networks["curvature"]))
-    wide = wide.reindex(columns=curv)
-    out = pd.DataFrame(np.nan, index=curv, columns=curv)
-    for a in curv:
-        for b in curv:
-            va, vb = wide[a].to_numpy(float), wide[b].to_numpy(float)
-            ok = np.isfinite(va) & np.isfinite(vb)
-            if ok.any():
-                out.loc[a, b] = float((np.sign(va[ok]) == np.sign(vb[ok])).mean())
-    out.index.name = "curvature"
-    return out
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -751,11 +510,11 @@ def curvature_agreement(
     ValueError
         Fewer than two curvatures, unknown names, ``k`` missing for points, empty input.
     """
-    curvatures = _check_curvatures(curvatures)
+    curvatures = validate_curvatures(curvatures)
     if len(curvatures) < 2:
         raise ValueError("curvature_agreement needs at least two curvatures")
-    _check_mode(mode)
-    _check_layers(layers)
+    validate_mode(mode)
+    validate_layers(layers)
     graphs = _graphs_of(source, k, mode, layers)
     names = list(curvatures)
     edge_blocks, node_blocks, rows = [], [], []

@@ -76,6 +76,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from ricci_lit._checks import is_int
 import torch
 import torch.nn.functional as F
 from tqdm import tqdm
@@ -123,8 +125,6 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(old)
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
 
 @dataclass(frozen=True)
@@ -164,9 +164,9 @@ class TrainConfig:
     shuffle: bool = True
 
     def __post_init__(self) -> None:
-        if not _is_int(self.epochs) or self.epochs < 0:
+        if not is_int(self.epochs) or self.epochs < 0:
             raise ValueError(f"epochs must be a non-negative integer, got {self.epochs!r}")
-        if not _is_int(self.batch_size) or self.batch_size < 1:
+        if not is_int(self.batch_size) or self.batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {self.optimizer!r}; valid: {OPTIMIZERS}")
@@ -200,7 +200,7 @@ class UntilAccuracyConfig:
     def __post_init__(self) -> None:
         if not (0.0 < float(self.threshold) <= 1.0):
             raise ValueError(f"threshold must lie in (0, 1], got {self.threshold!r}")
-        if not _is_int(self.max_steps) or self.max_steps < 0:
+        if not is_int(self.max_steps) or self.max_steps < 0:
             raise ValueError(f"max_steps must be a non-negative integer, got {self.max_steps!r}")
         _check_common(self.lr, self.eps, self.beta1, self.beta2)
 
@@ -346,7 +346,7 @@ def _check_test(x_test: Any, y_test: Any, d: int) -> tuple[np.ndarray, np.ndarra
 def _check_chunk(chunk_size: int | None) -> int | None:
     if chunk_size is None:
         return None
-    if not _is_int(chunk_size) or chunk_size < 1:
+    if not is_int(chunk_size) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
     return int(chunk_size)
 
@@ -562,7 +562,7 @@ def train_ensemble(
         raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}")
     x_np, y_np, test, chunk = _prepare(x_train, y_train, arch, seeds, x_test, y_test, init, chunk_size)
     if eval_every is not None:
-        if not _is_int(eval_every) or eval_every < 1:
+        if not is_int(eval_every) or eval_every < 1:
             raise ValueError(f"eval_every must be a positive integer or None, got {eval_every!r}")
         if test is None:
             raise ValueError("eval_every needs x_test and y_test")

@@ -1343,7 +1343,7 @@ def control_coefficients_figure(networks: pd.DataFrame, *,
     ----------
     networks
         One row per (network, curvature, state), e.g. the ``networks`` table of
-        :func:`ricci_lit.geometry.engine.trained_vs_untrained`; must hold ``x``, ``hue`` and the columns.
+        :func:`ricci_lit.experiments.controls.trained_vs_untrained`; must hold ``x``, ``hue`` and the columns.
     columns
         ``{column: panel title}`` (default: the global ``rho`` and the per-network ``local_mean``).
         NaN values are left out.
@@ -1506,7 +1506,7 @@ def trajectory_figure(curve: pd.DataFrame, *, value: str = "local_mean",
     ----------
     curve
         One row per evaluation: ``epoch``, ``value`` and the ``accuracies`` columns (e.g. the mean
-        over networks of :func:`ricci_lit.analysis.paper2.local_coefficient_trajectory`); optional
+        over networks of :func:`ricci_lit.experiments.trajectory.local_coefficient_trajectory`); optional
         ``<value>_sem`` gives a ± band.
 
     Returns

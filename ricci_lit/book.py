@@ -1,0 +1,231 @@
+"""What the chapters share: the results loaders each chapter renders (a committed store, or the
+quick profile computed on the spot), and where the repository's results live."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from ricci_lit.analysis.coefficients import k_phrase
+from ricci_lit.analysis.sensitivity import (
+    Sensitivity,
+    combine,
+    compare_loaded,
+    network_index,
+)
+from ricci_lit.experiments.coefficients import load_coefficients
+from ricci_lit.experiments.paper1 import (
+    PROFILES,
+    Profile,
+    expected_networks,
+    get_profile,
+    load_results,
+    run_sweep,
+)
+from ricci_lit.experiments.paper2 import load_p2_experiments
+
+
+@dataclass(frozen=True)
+class BookResults:
+    """The results a chapter renders, and where they come from.
+
+    Attributes
+    ----------
+    networks, geometry, manifest
+        As :func:`load_results` returns them.
+    source
+        ``"paper"`` (the full paper profile's store, complete) or ``"quick"``.
+    directory
+        The results directory read.
+    description
+        One sentence for the chapter to print: which profile, how many networks, and whether the
+        numbers were committed or computed during this build.
+    paper_networks_present
+        Networks present in ``results/paper`` (complete or not).
+    problems_missing
+        Problems of the ``paper`` profile that are not rendered because they are not complete
+        in ``results/paper`` (empty when the whole profile is rendered; all seven when the
+        quick profile is).
+    """
+
+    networks: pd.DataFrame
+    geometry: pd.DataFrame
+    manifest: dict[str, Any]
+    source: str
+    directory: Path
+    description: str
+    paper_networks_present: int
+    problems_missing: tuple[str, ...] = ()
+
+
+def resolve_results_root(root: str | Path) -> Path:
+    """A results root as the book means it: an absolute path as is; a relative one against the
+    working directory when that is the repository holding the (editable) package, else against
+    that repository, so a chapter re-executed elsewhere (nbval runs in a scratch directory)
+    reads the same results instead of recomputing them."""
+    root = Path(root)
+    repo = Path(__file__).resolve().parents[2]
+    if not root.is_absolute() and Path.cwd().resolve() != repo:
+        return repo / root
+    return root
+
+
+def complete_problems(networks: pd.DataFrame, profile: Profile) -> list[str]:
+    """The problems of ``profile`` for which ``networks`` holds every (architecture, seed)."""
+    if networks.empty:
+        return []
+    have = set(zip(networks["problem"], networks["architecture"], networks["seed"].astype(int)))
+    return [p for p in profile.problems
+            if all((p, a, s) in have for a in profile.architectures for s in range(profile.n_seeds))]
+
+
+def book_results(profile: str = "quick", *, root: str | Path = "results", device: str = "auto",
+                 data_dir: str | None = None, progress: bool = False) -> BookResults:
+    """Results for the book's results chapters.
+
+    The ``paper`` profile's store ``root/paper`` is rendered whenever it holds at least one
+    *complete* problem (all 6 architectures × 36 seeds), whatever ``profile`` says: the whole
+    store when all 1,512 networks are there, else exactly its complete problems (a problem still
+    being computed is left out, never shown half done), and ``problems_missing`` names the rest.
+    Only when no problem is complete does ``profile="paper"`` run (or resume) the paper sweep
+    into ``root/paper`` and ``profile="quick"`` run (or resume) the quick sweep into
+    ``root/quick``; a resumed sweep that is already complete computes nothing. A relative
+    ``root`` is resolved by :func:`resolve_results_root`.
+    """
+    root = resolve_results_root(root)
+    paper = get_profile("paper")
+    paper_dir = root / "paper"
+    present = 0
+    if (paper_dir / "manifest.json").exists():
+        nets, geo, manifest = load_results(paper_dir)
+        keys = set(zip(nets["problem"], nets["architecture"], nets["seed"].astype(int))) if len(nets) else set()
+        present = len(keys & expected_networks(paper))
+        done = complete_problems(nets, paper) if manifest.get("profile") == "paper" else []
+        if done:
+            created = manifest.get("created", {})
+            stamp = (f"ricci_lit {manifest.get('ricci_lit')}, git {created.get('git_sha', 'unknown')}, "
+                     f"created {created.get('created_utc', 'unknown')}")
+            missing = tuple(p for p in paper.problems if p not in done)
+            if not missing:
+                desc = f"the full `paper` profile ({present:,} networks) committed in `{paper_dir}` ({stamp})"
+                return BookResults(nets, geo, manifest, "paper", paper_dir, desc, present)
+            nets = nets[nets["problem"].isin(done)].reset_index(drop=True)
+            geo = geo[geo["problem"].isin(done)].reset_index(drop=True)
+            desc = (f"the `paper` profile for the problems complete in `{paper_dir}`: "
+                    + ", ".join(f"`{p}`" for p in done)
+                    + f" ({len(nets):,} of {len(expected_networks(paper)):,} networks; {stamp}). Not yet "
+                    "computed, so not shown: " + ", ".join(f"`{p}`" for p in missing)
+                    + " (`ricci-lit sweep --profile paper --out results/paper` resumes it)")
+            return BookResults(nets, geo, manifest, "paper", paper_dir, desc, present, missing)
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    prof = get_profile(profile)
+    out = root / prof.name
+    summary = run_sweep(prof, out, device=device, data_dir=data_dir, progress=progress)
+    nets, geo, manifest = load_results(out)
+    how = "computed during this build" if summary.networks_computed else "reused from an earlier build"
+    desc = (f"the `{prof.name}` profile ({len(nets)} networks: {len(prof.problems)} problems × "
+            f"{len(prof.architectures)} architectures × {prof.n_seeds} seeds), {how} in `{out}`")
+    if prof.name != "paper":
+        desc += (f"; the `paper` profile has no complete problem in `{paper_dir}` "
+                 f"({present} of {len(expected_networks(paper))} networks present), so these are not "
+                 "the paper-scale numbers")
+    missing = tuple(p for p in paper.problems if p not in set(nets["problem"])) if prof.name == "paper" \
+        else tuple(paper.problems)
+    return BookResults(nets, geo, manifest, prof.name, out, desc, present, missing)
+
+
+@dataclass(frozen=True)
+class BookCoefficients:
+    """The coefficients a chapter renders (:func:`book_coefficients`)."""
+
+    networks: pd.DataFrame
+    layers: pd.DataFrame
+    manifest: dict[str, Any]
+    directory: Path
+    description: str
+
+
+def book_coefficients(root: str | Path = "results", *, name: str = "paper-coefficients",
+                      problems: Sequence[str] | None = None) -> BookCoefficients | None:
+    """The committed coefficients store ``root/name`` for the book, or ``None`` when absent/empty.
+
+    ``problems`` restricts it to the problems the results chapters render (so the two never
+    disagree about which problems are shown). A relative ``root`` is resolved as the results
+    chapters resolve theirs (:func:`ricci_lit.book.resolve_results_root`).
+    """
+    from ricci_lit.book import resolve_results_root
+
+    directory = resolve_results_root(root) / name
+    if not (directory / "manifest.json").exists():
+        return None
+    networks, layers, manifest = load_coefficients(directory)
+    if networks.empty:
+        return None
+    if problems is not None:
+        networks = networks[networks["problem"].isin(list(problems))].reset_index(drop=True)
+        layers = layers[layers["problem"].isin(list(problems))].reset_index(drop=True)
+        if networks.empty:
+            return None
+    s = manifest.get("settings", {})
+    per_config = networks.groupby(["problem", "architecture", "state"])["seed"].nunique()
+    created = manifest.get("created", {})
+    desc = (f"`{directory}`: {networks[['problem', 'architecture', 'seed']].drop_duplicates().shape[0]:,} networks "
+            f"of {', '.join(f'`{p}`' for p in sorted(networks['problem'].unique()))} "
+            f"({per_config.min()}–{per_config.max()} seeds per configuration), each trained and at its "
+            f"initialisation, {k_phrase(s.get('k'))}, curvatures "
+            f"{', '.join(s.get('curvatures', []))}, graph modes {', '.join(s.get('modes', []))} "
+            f"(ricci_lit {manifest.get('ricci_lit')}, git {created.get('git_sha', 'unknown')})")
+    return BookCoefficients(networks, layers, manifest, directory, desc)
+
+
+def book_p2(root: str | Path = "results", *, name: str = "paper-p2"
+            ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]] | None:
+    """The committed store ``root/name`` of :func:`run_p2_experiments` for the book, or ``None``
+    when it is absent or holds nothing yet (a relative ``root`` is resolved as the results
+    chapters resolve theirs, :func:`ricci_lit.book.resolve_results_root`)."""
+    from ricci_lit.book import resolve_results_root
+
+    directory = resolve_results_root(root) / name
+    if not (directory / "manifest.json").exists():
+        return None
+    traj, depth, manifest = load_p2_experiments(directory)
+    if traj.empty and depth.empty:
+        return None
+    return traj, depth, manifest
+
+
+def book_sensitivity(root: str | Path = "results", *, reference: str = "paper",
+                     prefix: str = "paper-sensitivity-") -> tuple[Sensitivity | None, dict[str, str]]:
+    """The committed variant stores ``root/PREFIX*`` compared with ``root/REFERENCE``, for the book.
+
+    Returns ``(comparison, skipped)``: ``comparison`` is ``None`` when no variant store can be
+    compared (the chapter then says so), and ``skipped`` maps each variant store left out to why
+    (no networks yet, e.g. a sweep still running; nothing in common with the reference). A
+    relative ``root`` is resolved as :func:`ricci_lit.book.resolve_results_root` does. Every
+    store is read once."""
+    from ricci_lit.experiments.paper1 import load_results
+    from ricci_lit.book import resolve_results_root
+
+    root = resolve_results_root(root)
+    found = sorted(p for p in root.glob(f"{prefix}*") if (p / "manifest.json").exists())
+    skipped: dict[str, str] = {}
+    if not (root / reference / "manifest.json").exists():
+        return None, {str(p): f"no reference store {root / reference}" for p in found}
+    ref = load_results(root / reference)
+    ref_keys = network_index(ref[0]) if len(ref[0]) else None
+    parts = []
+    for p in found:
+        var = load_results(p)
+        if var[0].empty:
+            skipped[str(p)] = "holds no network yet"
+        elif ref_keys is None or len(network_index(var[0]).intersection(ref_keys)) == 0:
+            skipped[str(p)] = f"holds no network that {root / reference} holds"
+        else:
+            parts.append(compare_loaded(ref, var, name=p.name[len(prefix):], reference_label=str(root / reference),
+                                         variant_label=str(p), thresholds=None, layers="hidden"))
+    return (combine(parts) if parts else None), skipped
+
+
