@@ -514,6 +514,29 @@ def accuracy(ensemble: MLPEnsemble, x: np.ndarray | torch.Tensor, y: np.ndarray 
     return ((z > 0).astype(np.int64) == yv.astype(np.int64)[None, :]).mean(axis=1)
 
 
+def output_accuracy(output: np.ndarray, y: np.ndarray) -> float:
+    """Test accuracy from a network's output representation ``X^{L+1}`` (sigmoid probabilities).
+
+    A point is classified 1 when its stored sigmoid output exceeds 1/2,
+    :math:`\\mathrm{acc} = \\frac1n \\sum_i [\\,[\\sigma(z_i) > 1/2] = y_i\\,]`, evaluated on the
+    float32 output the representations hold. This is the rule every results store's
+    ``test_accuracy`` was computed with; it can differ from :func:`accuracy` (``z > 0``) only for
+    logits so close to 0 that the float32 sigmoid rounds to exactly 1/2.
+
+    Parameters
+    ----------
+    output
+        ``[n, 1]`` or ``[n]`` sigmoid outputs.
+    y
+        ``[n]`` labels in {0, 1}.
+    """
+    out = np.asarray(output).reshape(len(output), -1)[:, 0]
+    yv = np.asarray(y).reshape(-1)
+    if out.shape[0] != yv.shape[0]:
+        raise ValueError(f"output has {out.shape[0]} points but y has {yv.shape[0]} labels")
+    return float(((out > 0.5).astype(np.float32) == yv).mean())
+
+
 def hidden_slice(n_hidden: int) -> slice:
     """Indices of the hidden layers ``X^1 … X^L`` in a representation list (P1 uses only these).
 
