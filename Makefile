@@ -8,7 +8,7 @@ PROFILE ?= quick
 STAMP := $(VENV)/.ricci-lit-installed
 FMNIST_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data test book chapters site clean
+.PHONY: setup data browser test book chapters site clean
 
 # torch is pinned here (a local CPU wheel on these machines; an unpinned torch pulls gigabytes of
 # CUDA wheels); pyproject.toml states a range so a GPU machine's own torch satisfies it.
@@ -30,7 +30,17 @@ data:
 	  fi; \
 	fi
 
-setup: $(STAMP) data
+# The book's browser check (tests/test_site.py) needs a headless Chromium: Debian's, when root.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && apt-get install -y -qq chromium) || echo "note: apt-get could not install chromium"; \
+	  else \
+	    echo "note: chromium is absent; run 'sudo apt-get install chromium' for the browser check"; \
+	  fi; \
+	fi
+
+setup: $(STAMP) data browser
 
 test: setup
 	$(PY) -m pytest -q

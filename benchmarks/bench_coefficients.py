@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     from ricci_lit.networks.mlp import MLPEnsemble, representations
     from ricci_lit.provenance import provenance
     from ricci_lit.experiments.store import ResultsStore
-    from ricci_lit.experiments.paper1 import _load_data, stored_profile
+    from ricci_lit.experiments.paper1 import problem_data, stored_profile
 
     torch.set_num_threads(1)
     root = Path(args.results)
@@ -64,9 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.problem} {args.architecture} has no best k", file=sys.stderr)
         return 1
     k = int(k)
-    ds, _, _ = _load_data(stored_profile(manifest), args.problem, None)
+    x_test = problem_data(stored_profile(manifest), args.problem, None)[2]
     ens = MLPEnsemble.from_state(ckpt["ensemble"])
-    reps = representations(ens.subset([list(ens.seeds).index(0)]), np.asarray(ds.x_test, np.float32))[0]
+    reps = representations(ens.subset([list(ens.seeds).index(0)]), x_test)[0]
 
     def run(shared: bool) -> tuple[float, pd.DataFrame]:
         saved = controls._TRIANGLE_CURVATURES

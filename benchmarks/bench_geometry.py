@@ -394,6 +394,153 @@ def environment() -> dict:
 
 
 # ----------------------------------------------------------------------------------------------
+# paper 2's own code as a baseline (Weber-GeoML/Ricci-Flow_Feature-Geometry, imported unmodified)
+# ----------------------------------------------------------------------------------------------
+PAPER2_REPO = "https://github.com/Weber-GeoML/Ricci-Flow_Feature-Geometry"
+PAPER2_ENV = "RICCI_LIT_PAPER2_CODE"
+PAPER2_GRID = ((1000, 30), (2000, 30), (2000, 90), (4000, 30))
+#: The issue's table (issue 16, before this work): (n, k) → (ricci_lit s, paper 2's code s).
+PAPER2_BEFORE = {(1000, 30): (0.145, 2.55), (2000, 30): (0.466, 8.93), (2000, 90): (1.29, 18.1),
+                 (4000, 30): (3.03, 33.8)}
+
+
+def circles_network(n: int, seed: int = 0, width: int = WIDTH, hidden: int = 5) -> list[np.ndarray]:
+    """Paper 2's kind of input: ``make_circles`` through ``hidden`` random width-``width`` ReLU
+    layers (PyTorch's default ``nn.Linear`` initialisation, uniform ``±1/√fan_in``) and a one-unit
+    sigmoid output; ``hidden + 2`` float64 representations (input, hidden layers, output), as
+    paper 2's ``DNN.features`` returns them."""
+    from sklearn.datasets import make_circles
+
+    X, _ = make_circles(n_samples=n, noise=0.05, random_state=seed)
+    rng = np.random.default_rng(seed)
+    reps = [X.astype(np.float64)]
+    h = reps[0]
+    for fan_out in [width] * hidden + [1]:
+        bound = 1.0 / math.sqrt(h.shape[1])
+        W = rng.uniform(-bound, bound, size=(h.shape[1], fan_out))
+        b = rng.uniform(-bound, bound, size=fan_out)
+        z = h @ W + b
+        h = np.maximum(z, 0.0) if fan_out > 1 else 1.0 / (1.0 + np.exp(-z))
+        reps.append(h)
+    return reps
+
+
+def find_paper2_code(arg: str | None) -> Path | None:
+    """The checkout given by ``--paper2-code`` or ``$RICCI_LIT_PAPER2_CODE``, if it holds
+    ``ricci_coefficients.py``; ``None`` (with a line saying how to get it) otherwise."""
+    folder = arg or os.environ.get(PAPER2_ENV)
+    if folder and (Path(folder) / "ricci_coefficients.py").is_file():
+        return Path(folder).resolve()
+    why = (f"{folder} has no ricci_coefficients.py" if folder
+           else f"neither --paper2-code nor ${PAPER2_ENV} is set")
+    print(f"paper 2's code: skipped ({why}). To include it: git clone {PAPER2_REPO} DIR "
+          f"(its code needs numpy, scipy, scikit-learn and POT) and pass --paper2-code DIR.")
+    return None
+
+
+class _Features:
+    """Stands in for paper 2's ``DNN``: ``features(X)`` returns the precomputed representations,
+    so both codes start from the same float64 arrays (no forward pass is timed)."""
+
+    def __init__(self, reps: list[np.ndarray]):
+        self.reps = reps
+
+    def features(self, _X) -> list[np.ndarray]:
+        return self.reps
+
+
+def _scipy_int32_shim(module) -> str:
+    """Paper 2's code pins SciPy 1.16, whose csgraph accepts the int64 indices scikit-learn's
+    ``kneighbors_graph`` returns; older SciPy (1.13 here) rejects them ("Buffer dtype
+    mismatch"). Then the module's own name ``dijkstra`` is rebound to a wrapper that casts the
+    graph's index arrays to int32 first (O(edges), negligible against the all-pairs search);
+    nothing else of the module is touched. Returns a line saying so, or ``""``."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import dijkstra
+
+    probe = sp.csr_matrix(np.ones((2, 2)))
+    probe.indices, probe.indptr = probe.indices.astype(np.int64), probe.indptr.astype(np.int64)
+    try:
+        dijkstra(probe, unweighted=True)
+        return ""
+    except ValueError:
+        pass
+
+    def dijkstra_int32(csgraph, *a, **kw):
+        g = sp.csr_matrix(csgraph)
+        g.indices, g.indptr = g.indices.astype(np.int32), g.indptr.astype(np.int32)
+        return dijkstra(g, *a, **kw)
+
+    module.dijkstra = dijkstra_int32
+    import scipy
+    return (f"(SciPy {scipy.__version__} rejects int64 csgraph indices: paper 2's `dijkstra` is "
+            "called through a wrapper that casts them to int32 first)")
+
+
+def run_paper2_comparison(folder: Path, repeats: int, grid=PAPER2_GRID, seed: int = 0) -> list[dict]:
+    """Median seconds of ``ricci_lit.ricci_coefficient(reps, k).rho`` and of paper 2's
+    ``Ricci_Coefficients(NN, X, k).global_ricci_coefficient()`` on :func:`circles_network`,
+    interleaved in this process; ρ must agree to ``RHO_TOL``."""
+    import statistics
+    import warnings
+
+    import ricci_lit
+
+    sys.path.insert(0, str(folder))
+    try:
+        import ricci_coefficients as paper2  # paper 2's module, unmodified
+    finally:
+        sys.path.remove(str(folder))
+    Ricci_Coefficients = paper2.Ricci_Coefficients
+    shim = _scipy_int32_shim(paper2)
+    git_dir = folder / ".git"
+    rev = None
+    if git_dir.exists():
+        rev = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"], capture_output=True,
+                             text=True).stdout.strip() or None
+    print()
+    print("-" * 100)
+    print(f"PAPER 2's CODE: Ricci_Coefficients(...).global_ricci_coefficient() from {folder}"
+          f"{f' (commit {rev[:12]})' if rev else ''}")
+    print("input: make_circles(noise=0.05) → 5 random ReLU layers of width 50 → 1 sigmoid unit "
+          "(7 representations, float64); medians of", repeats, "interleaved runs")
+    if shim:
+        print(shim)
+    print("-" * 100)
+    small = circles_network(200, seed)
+    ricci_lit.ricci_coefficient(small, 10)
+    Ricci_Coefficients(_Features(small), None, 10).global_ricci_coefficient()
+    rows = []
+    print(f"{'n':>6} {'k':>4} {'ricci_lit s':>12} {'paper 2 s':>10} {'speed-up':>9} "
+          f"{'(before)':>9} {'ρ ricci_lit':>17} {'|Δρ|':>9} {'load':>5}")
+    for n, k in grid:
+        reps = circles_network(n, seed)
+        t_ours, t_theirs = [], []
+        rho_ours = rho_theirs = None
+        for _ in range(max(1, repeats)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                dt, res = timed(ricci_lit.ricci_coefficient, reps, k)
+            t_ours.append(dt)
+            rho_ours = res.rho
+            dt, rho_theirs = timed(Ricci_Coefficients(_Features(reps), None, k).global_ricci_coefficient)
+            t_theirs.append(dt)
+        ours, theirs = statistics.median(t_ours), statistics.median(t_theirs)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        diff = abs(float(rho_theirs) - rho_ours) if rho_ours is not None else float("inf")
+        before = PAPER2_BEFORE.get((n, k))
+        before_s = f"{before[1] / before[0]:.1f}×" if before else ""
+        print(f"{n:>6} {k:>4} {fmt_s(ours):>12} {fmt_s(theirs):>10} {theirs / ours:>8.1f}× "
+              f"{before_s:>9} {fmt_rho(rho_ours):>17} {diff:>9.1e} {load:>5.2f}")
+        rows.append({"n": n, "k": k, "ricci_lit_s": ours, "paper2_s": theirs,
+                     "speedup": theirs / ours, "ricci_lit_times": t_ours, "paper2_times": t_theirs,
+                     "rho_ricci_lit": rho_ours, "rho_paper2": float(rho_theirs), "abs_diff_rho": diff,
+                     "loadavg_1min": load, "paper2_commit": rev,
+                     "before": None if before is None else {"ricci_lit_s": before[0], "paper2_s": before[1]}})
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
 # main
 # ----------------------------------------------------------------------------------------------
 def parse_args(argv=None):
@@ -432,6 +579,14 @@ def parse_args(argv=None):
                    default=str(Path(__file__).resolve().parent / "results"),
                    help="write the grid table (bench_geometry.csv) and its provenance "
                         "(bench_geometry.json) here, for the book; '' to skip")
+    p.add_argument("--paper2-code", type=str, default=None,
+                   help=f"a checkout of paper 2's code ({PAPER2_REPO}; default ${PAPER2_ENV}): "
+                        "adds its Ricci_Coefficients as a baseline on its kind of input")
+    p.add_argument("--paper2-only", action="store_true",
+                   help="run only the comparison with paper 2's code (grid (1000,30) (2000,30) "
+                        "(2000,90) (4000,30))")
+    p.add_argument("--paper2-repeats", type=int, default=3,
+                   help="interleaved runs per cell of the paper-2 comparison (medians)")
     p.add_argument("--_memory-child", type=int, nargs=2, default=None, help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.quick:
@@ -480,6 +635,13 @@ def main(argv=None) -> int:
     print(f"ricci_lit {ricci_lit.__version__}; mode {'--quick' if args.quick else 'full'}; seed {args.seed}")
     print("Timings are wall-clock seconds; 'best of r' = minimum of r runs. Ratios come from runs in "
           "this process; absolute seconds depend on the machine's load.")
+
+    paper2_dir = find_paper2_code(args.paper2_code)
+    if args.paper2_only:
+        if paper2_dir is None:
+            return 2
+        return finish_paper2(run_paper2_comparison(paper2_dir, args.paper2_repeats, seed=args.seed),
+                             checks, results, args)
 
     # warm-up: imports torch (used lazily by the kNN step), sklearn, scipy's csgraph
     small = make_network(200, args.seed)
@@ -688,6 +850,10 @@ def main(argv=None) -> int:
         text = buf.getvalue()
         print(text[text.find("   ncalls"):].rstrip() if "   ncalls" in text else text)
 
+    if paper2_dir is not None:
+        results["paper2"] = run_paper2_comparison(paper2_dir, args.paper2_repeats, seed=args.seed)
+        paper2_checks(results["paper2"], checks)
+
     # ------------------------------------------------------------------ summary
     print()
     print("=" * 100)
@@ -718,6 +884,29 @@ def main(argv=None) -> int:
     if args.results_dir:
         save_for_book(Path(args.results_dir), grid, results, rl, ratio_a, base_b, mem_rows, n, k,
                       checks, args)
+    return 1 if checks.failures else 0
+
+
+def paper2_checks(rows: list[dict], checks: Checks) -> None:
+    """ρ of ricci_lit and of paper 2's code must agree to ``RHO_TOL`` in every cell."""
+    for r in rows:
+        line = f"paper 2's code at n = {r['n']}, k = {r['k']}: |Δρ| = {r['abs_diff_rho']:.1e}"
+        checks.lines.append(line)
+        if not r["abs_diff_rho"] <= RHO_TOL:
+            checks.failures.append("  " + line + f" > {RHO_TOL}")
+
+
+def finish_paper2(rows: list[dict], checks: Checks, results: dict, args) -> int:
+    """End of ``--paper2-only``: checks, load average, JSON; exit 1 on a ρ disagreement."""
+    paper2_checks(rows, checks)
+    results["paper2"] = rows
+    results["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    print(f"load average at end = {tuple(round(x, 2) for x in results['loadavg_end'] or ())}")
+    print("\n".join(checks.failures) if checks.failures else
+          f"all agreement checks passed ({len(checks.lines)})")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=2, default=float)
     return 1 if checks.failures else 0
 
 

@@ -9,7 +9,7 @@ architecture of every problem whose checkpoints are present) with the stages tha
 
 ``representations``  the test set through the network (:func:`ricci_lit.networks.mlp.representations`)
 ``knn``              one neighbour sort per representation up to the largest k (``neighbour_table``)
-``graphs``           the kNN graph of every k from that sort (``_graph_from_table``)
+``graphs``           the kNN graph of every k from that sort (``graph_from_table``)
 ``distances``        all-pairs hop-distance totals of every graph (``hop_distance_totals``)
 ``curvature``        the total Forman curvature of every graph (``edge_curvature(...).sum()``)
 
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _stage_times(reps, ks, mode: str, curvature: str) -> dict[str, float]:
     from ricci_lit.geometry.curvature import edge_curvature
     from ricci_lit.geometry.distances import hop_distance_totals
-    from ricci_lit.geometry.knn import _graph_from_table, neighbour_table
+    from ricci_lit.geometry.knn import graph_from_table, neighbour_table
 
     out = {"knn": 0.0, "graphs": 0.0, "distances": 0.0, "curvature": 0.0}
     for X in reps:
@@ -50,7 +50,7 @@ def _stage_times(reps, ks, mode: str, curvature: str) -> dict[str, float]:
         out["knn"] += time.perf_counter() - t0
         for k in ks:
             t0 = time.perf_counter()
-            g = _graph_from_table(table, k, mode)
+            g = graph_from_table(table, k, mode)
             out["graphs"] += time.perf_counter() - t0
             t0 = time.perf_counter()
             hop_distance_totals(g)
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     from ricci_lit.networks.mlp import MLPEnsemble, representations
     from ricci_lit.provenance import provenance
     from ricci_lit.experiments.store import ResultsStore
-    from ricci_lit.experiments.paper1 import _load_data, load_results, stored_profile
+    from ricci_lit.experiments.paper1 import load_results, problem_data, stored_profile
 
     torch.set_num_threads(1)
     root = Path(args.results)
@@ -95,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         if not todo:
             print(f"{problem}: no checkpoint of {archs} with seed 0 in {root}; skipped", flush=True)
             continue
-        ds, _, _ = _load_data(prof, problem, None)
-        x_test = np.asarray(ds.x_test, np.float32)
+        x_test = problem_data(prof, problem, None)[2]
         ks = prof.ks_for(problem, len(x_test))
         for arch in todo:
             ens = MLPEnsemble.from_state(store.load_checkpoint(f"{problem}+{arch}")["ensemble"])

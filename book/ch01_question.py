@@ -28,29 +28,25 @@ fig1a_epochs = None  # its training epochs (None: the profile value; paper 50)
 fig1a_seed = 0  # its seed
 data_seed = 0  # seed of the synthetic data set A
 
-# %%
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 
-import ricci_lit
-from ricci_lit.plotting import figures
+from ricci_lit import book, plotting
 from ricci_lit.analysis import targets
-from ricci_lit.networks.mlp import ARCHITECTURES, hidden_widths
-from ricci_lit.experiments.paper1 import get_profile
+from ricci_lit.analysis.projection import pc_planes, pc_separability
 from ricci_lit.experiments.fig1a import fig1a_experiment
+from ricci_lit.experiments.paper1 import get_profile
+from ricci_lit.networks.mlp import ARCHITECTURES, hidden_widths
 
 # Training one network takes seconds, so both profiles use paper 1's 50 epochs; the architecture
 # has 5 hidden layers, close to the 4 hidden layers drawn in the paper's Fig. 1A.
-PROFILES = {"quick": {"architecture": "wide-shallow", "epochs": 50},
-            "paper": {"architecture": "wide-shallow", "epochs": 50}}
-if profile not in PROFILES:
-    raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
-fig1a_architecture = fig1a_architecture or PROFILES[profile]["architecture"]
-fig1a_epochs = int(fig1a_epochs or PROFILES[profile]["epochs"])
-prov = ricci_lit.provenance(profile=profile, fig1a_architecture=fig1a_architecture, fig1a_epochs=fig1a_epochs,
-                            fig1a_seed=fig1a_seed, data_seed=data_seed)
-print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r}")
+PROFILES = {"quick": {"fig1a_architecture": "wide-shallow", "fig1a_epochs": 50},
+            "paper": {"fig1a_architecture": "wide-shallow", "fig1a_epochs": 50}}
+setup = book.chapter_setup(profile, PROFILES, fig1a_architecture=fig1a_architecture, fig1a_epochs=fig1a_epochs,
+                           fig1a_seed=fig1a_seed, data_seed=data_seed)
+fig1a_architecture, fig1a_epochs = setup["fig1a_architecture"], int(setup["fig1a_epochs"])
 
 # %% [markdown]
 # ## The question
@@ -84,14 +80,14 @@ print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r
 #
 # The paper's numbers, as the package stores them (`ricci_lit.analysis.targets`, with their sources):
 
-# %%
+# %% tags=["hide-input"]
 counts = targets.PAPER1_COUNTS
 glue("ch01_paper_networks", Markdown(f"{counts['networks']:,}"), display=False)
 glue("ch01_paper_negative", Markdown(
     f"{counts['negative']:,} of {counts['kept']:,} ({counts['negative'] / counts['kept']:.1%})"), display=False)
 glue("ch01_paper_regression", Markdown(
     f"t = {targets.PAPER1_REGRESSION['t']:.2f}, p = {targets.PAPER1_REGRESSION['p']:.3f}"), display=False)
-p2 = {t.key: t for t in targets.TARGETS}["p2_untrained"]
+p2 = targets.target("p2_untrained")
 paper_profile = get_profile("paper")
 glue("ch01_design", Markdown(f"{len(paper_profile.problems)} binary problems, {len(paper_profile.architectures)} "
                              f"architectures, {paper_profile.n_seeds} seeds each"), display=False)
@@ -99,7 +95,8 @@ depths = sorted({len(w) for w in ARCHITECTURES.values()})
 glue("ch01_points", Markdown(" or ".join(str(d - 1) for d in depths)), display=False)
 glue("ch01_p2_untrained", Markdown(p2.paper_value), display=False)
 pd.DataFrame([{"claim": t.target, "paper value": t.paper_value, "source": t.source}
-              for t in targets.TARGETS if t.key in ("networks", "fraction_negative", "regression", "p2_untrained")])
+              for t in targets.TARGETS if t.key in ("networks", "fraction_negative", "regression", "p2_untrained")]
+             ).style.hide(axis="index")
 
 # %% [markdown]
 # ## The caveats this book tests
@@ -134,7 +131,7 @@ pd.DataFrame([{"claim": t.target, "paper value": t.paper_value, "source": t.sour
 # `ricci_lit.networks.training.train_ensemble` and collects its representations of the test set with
 # `ricci_lit.networks.mlp.representations`:
 #
-# ```{literalinclude} ../../ricci_lit/targets.py
+# ```{literalinclude} ../../ricci_lit/experiments/fig1a.py
 # :language: python
 # :pyobject: fig1a_experiment
 # ```
@@ -154,15 +151,15 @@ glue("ch01_accuracy", fig1a.test_accuracy, display=False)
 glue("ch01_threshold", fig1a.threshold, display=False)
 glue("ch01_train_s", fig1a.train_seconds, display=False)
 glue("ch01_trained_md", Markdown("passes" if fig1a.well_trained else "does **not** pass"), display=False)
+sep = pc_separability(fig1a.representations, fig1a.y)
 pd.DataFrame({"representation": fig1a.names,
               "dimension": [rep.shape[1] for rep in fig1a.representations],
-              "linear separability in the PC1-PC2 plane": fig1a.pc_separability}).set_index("representation").round(3)
+              "linear separability in the PC1-PC2 plane": sep}).set_index("representation").round(3)
 
 # %%
-fig_pca = figures.pca_layers_figure(fig1a.representations, fig1a.y, titles=fig1a.names,
-                                    class_names=dict(enumerate(fig1a.class_names)), ncols=4)
+fig_pca = plotting.pca_layers_figure(pc_planes(fig1a.representations), fig1a.y, titles=fig1a.names,
+                                     class_names=dict(enumerate(fig1a.class_names)), ncols=4)
 glue("ch01_fig_pca", fig_pca, display=False)
-sep = fig1a.pc_separability
 glue("ch01_sep_input", sep[0], display=False)
 glue("ch01_sep_last", sep[-2], display=False)
 first_sep = next((i for i, s in enumerate(sep) if s >= 0.95), None)
@@ -185,7 +182,7 @@ glue("ch01_sep_first_md", Markdown(
 # threshold for dataset A ({glue:text}`ch01_threshold:.0%`); training took
 # {glue:text}`ch01_train_s:.0f` s. To put a number on the picture, the table above gives for every
 # representation the accuracy of the best straight line separating the two classes in its
-# PC1–PC2 plane (`ricci_lit.analysis.targets.linear_separability`): {glue:text}`ch01_sep_input:.1%` at the
+# PC1–PC2 plane (`ricci_lit.analysis.projection.pc_separability`): {glue:text}`ch01_sep_input:.1%` at the
 # input, where the sheets are wound into each other, and {glue:text}`ch01_sep_last:.1%` at the
 # last hidden layer; the separability {glue:md}`ch01_sep_first_md`. The network untangles the
 # sheets; the question of this book is whether it does so the way Ricci flow would.

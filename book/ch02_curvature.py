@@ -25,21 +25,17 @@ seed = 20240422  # seed of the point cloud of the last section
 n_points = None  # size of that point cloud (None: the profile value)
 k = 10  # neighbourhood size of its kNN graph
 
-# %%
+# %% tags=["hide-input"]
 import networkx as nx
 import numpy as np
 import pandas as pd
 from myst_nb import glue
 
 import ricci_lit
-from ricci_lit.plotting import figures
+from ricci_lit import book, plotting
 
 PROFILES = {"quick": {"n_points": 300}, "paper": {"n_points": 1000}}
-if profile not in PROFILES:
-    raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
-n_points = int(n_points or PROFILES[profile]["n_points"])
-prov = ricci_lit.provenance(profile=profile, seed=seed, n_points=n_points, k=k)
-print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r}")
+n_points = int(book.chapter_setup(profile, PROFILES, seed=seed, n_points=n_points, k=k)["n_points"])
 
 # %% [markdown]
 # ## Hamilton's Ricci flow
@@ -116,7 +112,7 @@ print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r
 # triangle counts come from bit-packed neighbour sets (`ricci_lit.geometry.curvature.triangles`) and the
 # Ollivier curvature from `_ollivier` in the same module.
 #
-# ```{literalinclude} ../../ricci_lit/curvature.py
+# ```{literalinclude} ../../ricci_lit/geometry/curvature.py
 # :language: python
 # :pyobject: edge_curvature
 # ```
@@ -177,7 +173,7 @@ small_table.round(3)
 # figure colours every edge by its Forman curvature on one common scale.
 
 # %%
-gallery = figures.curvature_gallery_figure(
+gallery = plotting.curvature_gallery_figure(
     [(name, item["graph"], item["pos"], item["curv"]["forman"]) for name, item in small.items()],
     ncols=5, label="Forman curvature 4 − deg i − deg j")
 glue("ch02_fig_small_graphs", gallery, display=False)
@@ -317,7 +313,7 @@ assert triangle_term.std() > degree_sum.std()
 pd.concat({"Pearson": pearson, "Spearman": spearman}, axis=0).round(2)
 
 # %%
-comparison = figures.curvature_comparison_figure(curv, seed=seed)
+comparison = plotting.curvature_comparison_figure(curv, seed=seed)
 glue("ch02_fig_comparison", comparison, display=False)
 
 # %% [markdown]

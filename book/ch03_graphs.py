@@ -32,9 +32,8 @@ bench_k = 10  # k of the live timing
 bench_repeats = 3  # the live timing reports the best of this many runs
 bench_csv = "benchmarks/results/bench_geometry.csv"  # benchmark table, relative to the repository
 
-# %%
+# %% tags=["hide-input"]
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -43,17 +42,13 @@ from myst_nb import glue
 from scipy.sparse.csgraph import shortest_path
 
 import ricci_lit
-from ricci_lit.plotting import figures
+from ricci_lit import book, plotting
 from ricci_lit.geometry.distances import UNREACHABLE, components
 from ricci_lit.experiments.paper1 import K_GRID_REAL, K_GRID_SYNTHETIC  # paper 1's k grids (P1 §3.2)
 
 PROFILES = {"quick": {"n_cloud": 300, "n_draws": 6}, "paper": {"n_cloud": 1000, "n_draws": 36}}
-if profile not in PROFILES:
-    raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
-n_cloud = int(n_cloud or PROFILES[profile]["n_cloud"])
-n_draws = int(n_draws or PROFILES[profile]["n_draws"])
-prov = ricci_lit.provenance(profile=profile, seed=seed, n_cloud=n_cloud, n_draws=n_draws)
-print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r}")
+setup = book.chapter_setup(profile, PROFILES, seed=seed, n_cloud=n_cloud, n_draws=n_draws)
+n_cloud, n_draws, prov = int(setup["n_cloud"]), int(setup["n_draws"]), setup["provenance"]
 
 # %% [markdown]
 # ## Two kNN semantics
@@ -101,7 +96,7 @@ glue("ch03_small_forman_r", ricci_lit.total_curvature(small_r), display=False)
 small_degrees.T
 
 # %%
-fig_modes = figures.knn_modes_figure(small_pts, {"union (undirected)": small_union,
+fig_modes = plotting.knn_modes_figure(small_pts, {"union (undirected)": small_union,
                                                  "r-compat (directed, ties kept)": small_r})
 glue("ch03_fig_modes", fig_modes, display=False)
 
@@ -141,7 +136,7 @@ glue("ch03_fig_modes", fig_modes, display=False)
 # recursion. The NumPy reference, in `ricci_lit.geometry.distances`, computes a level with one
 # `numpy.bitwise_or.reduceat` over the CSR neighbour lists:
 #
-# ```{literalinclude} ../../ricci_lit/geodesics.py
+# ```{literalinclude} ../../ricci_lit/geometry/distances.py
 # :language: python
 # :pyobject: _bfs_blocks
 # ```
@@ -152,7 +147,7 @@ glue("ch03_fig_modes", fig_modes, display=False)
 # give identical results. On the machine that executed this page the default engine is
 # {glue:md}`ch03_engine`.
 #
-# ```{literalinclude} ../../ricci_lit/_kernels.py
+# ```{literalinclude} ../../ricci_lit/geometry/_numba.py
 # :language: python
 # :pyobject: _bfs_block
 # ```
@@ -160,7 +155,7 @@ glue("ch03_fig_modes", fig_modes, display=False)
 # The totals are accumulated from either engine, with the connectivity reported beside them so
 # that an infinite $g_l$ is never silently dropped:
 #
-# ```{literalinclude} ../../ricci_lit/geodesics.py
+# ```{literalinclude} ../../ricci_lit/geometry/distances.py
 # :language: python
 # :pyobject: hop_distance_totals
 # ```
@@ -242,7 +237,7 @@ assert smallest_connected.get("three clusters", np.inf) > max(smallest_connected
 conn.pivot(index="k", columns="cloud", values="fraction_connected")[kinds].round(2)
 
 # %%
-fig_conn = figures.connectivity_figure(conn, hue="cloud")
+fig_conn = plotting.connectivity_figure(conn, hue="cloud")
 glue("ch03_fig_connectivity", fig_conn, display=False)
 
 # %% [markdown]
@@ -334,7 +329,7 @@ glue("ch03_collapse_ric_ratio", float(collapse.loc["r-compat", "ric"] / collapse
 collapse
 
 # %%
-fig_deg = figures.degree_distribution_figure(
+fig_deg = plotting.degree_distribution_figure(
     {mode: graphs_c[mode].degree for mode in ricci_lit.MODES}, k=collapse_k)
 glue("ch03_fig_collapse_degrees", fig_deg, display=False)
 
@@ -374,17 +369,12 @@ glue("ch03_fig_collapse_degrees", fig_deg, display=False)
 #
 # {glue:md}`ch03_bench_status`
 
-# %%
-# the repository holding the installed (editable) package, whatever the working directory
-REPO = Path(ricci_lit.__file__).resolve().parents[1]
-BENCH_CSV = Path(bench_csv)
-BENCH_JSON = BENCH_CSV.with_suffix(".json")
-bench = pd.read_csv(REPO / BENCH_CSV) if (REPO / BENCH_CSV).exists() else None
+# %% tags=["hide-input"]
+# read from the repository holding the installed package, whatever the working directory
+benchmark = book.read_benchmark(bench_csv)
+bench, BENCH_CSV = benchmark.table, benchmark.path
 if bench is not None:
-    import json
-
-    meta = json.loads((REPO / BENCH_JSON).read_text()) if (REPO / BENCH_JSON).exists() else {}
-    prov_b = meta.get("provenance", meta)
+    prov_b = benchmark.meta.get("provenance", benchmark.meta)
     where = ", ".join(f"{key} `{prov_b[key]}`" for key in ("git_sha", "device", "platform", "created_utc")
                       if key in prov_b) or "no provenance file"
     status = (f"The table below is read from `{BENCH_CSV}`, written by `benchmarks/bench_geometry.py` "

@@ -31,36 +31,29 @@ k_grid = None  # the k grid scanned (None: the profile value; paper P1 synthetic
 example_seed = None  # seed of the worked network (None: the first pooled network connected at the chosen k)
 data_seed = 0  # seed of the synthetic data set
 
-# %%
-
+# %% tags=["hide-input"]
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 
 import ricci_lit
-from ricci_lit.plotting import figures
+from ricci_lit import book, plotting
 from ricci_lit.analysis.paper1 import best_k, per_network_coefficients
 from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD, load_problem
-from ricci_lit.networks.mlp import MLPEnsemble, hidden_widths, representations
 from ricci_lit.experiments.paper1 import K_GRID_SYNTHETIC
-
+from ricci_lit.networks.mlp import MLPEnsemble, hidden_widths, representations
 from ricci_lit.networks.training import TrainConfig, train_ensemble
 
 PROFILES = {
     "quick": {"seeds": [0, 1, 2, 3], "epochs": 25, "n_test": None, "k_grid": [10, 30, 50, 90, 150]},
     "paper": {"seeds": list(range(36)), "epochs": 50, "n_test": None, "k_grid": list(K_GRID_SYNTHETIC)},
 }
-if profile not in PROFILES:
-    raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
-settings = PROFILES[profile]
-seeds = [int(s) for s in (seeds if seeds is not None else settings["seeds"])]
-epochs = int(epochs if epochs is not None else settings["epochs"])
-n_test = n_test if n_test is not None else settings["n_test"]
-k_grid = sorted(int(k) for k in (k_grid if k_grid is not None else settings["k_grid"]))
-prov = ricci_lit.provenance(profile=profile, problem=problem, architecture=architecture, seeds=seeds,
-                            epochs=epochs, n_test=n_test, k_grid=k_grid, data_seed=data_seed)
-print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r}")
+setup = book.chapter_setup(profile, PROFILES, problem=problem, architecture=architecture, seeds=seeds,
+                           epochs=epochs, n_test=n_test, k_grid=k_grid, data_seed=data_seed)
+seeds = [int(s) for s in setup["seeds"]]
+epochs, n_test = int(setup["epochs"]), setup["n_test"]
+k_grid = sorted(int(k) for k in setup["k_grid"])
 
 # %% [markdown]
 # ## Curvature, distance and their correlation
@@ -85,7 +78,7 @@ print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r
 # per-layer totals as follows (a disconnected layer makes $g_l$ infinite, and $\rho$ is then
 # undefined, with the reason, rather than silently computed from the remaining pairs):
 #
-# ```{literalinclude} ../../ricci_lit/flow.py
+# ```{literalinclude} ../../ricci_lit/geometry/coefficients.py
 # :language: python
 # :pyobject: coefficient_from_totals
 # ```
@@ -99,7 +92,7 @@ print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r
 # the one-dimensional output layer. The package's core functions take whatever sequence of
 # representations they are given; the choice is made explicitly by
 #
-# ```{literalinclude} ../../ricci_lit/flow.py
+# ```{literalinclude} ../../ricci_lit/geometry/coefficients.py
 # :language: python
 # :pyobject: select_representations
 # ```
@@ -200,6 +193,8 @@ geometry.head()
 # For every $k$ of the grid the $(\mathrm{Ric}_l, \eta_l)$ points of the well-trained networks
 # whose hidden-layer graphs are all connected are pooled into one correlation with
 # `ricci_lit.aggregated_coefficient`, and `ricci_lit.analysis.paper1.best_k` keeps the most negative.
+# This is a deliberate derivation by hand, one $k$ at a time, so that each step is visible; the
+# package's pipeline does the same in one call, and the section after next checks that it agrees.
 
 # %%
 pool = networks.loc[networks["well_trained"], "seed"].tolist()
@@ -232,7 +227,7 @@ assert aggregated["aggregated"].notna().any()
 aggregated.drop(columns=["problem", "architecture"]).set_index("k").round(3)
 
 # %%
-fig_k = figures.coefficient_by_k_figure(aggregated, y="aggregated", best=k_star)
+fig_k = plotting.coefficient_by_k_figure(aggregated, y="aggregated", best=k_star)
 glue("ch04_fig_k", fig_k, display=False)
 
 # %% [markdown]
@@ -283,7 +278,7 @@ pd.DataFrame({"layer": range(1, n_hidden + 1), "Ric_l": example.ric, "g_l": exam
 
 # %%
 totals_at_k = hidden_rows[hidden_rows["k"] == k_star]
-fig_totals = figures.layer_totals_figure(totals_at_k, network="seed", highlight=example_seed)
+fig_totals = plotting.layer_totals_figure(totals_at_k, network="seed", highlight=example_seed)
 glue("ch04_fig_totals", fig_totals, display=False)
 
 # %% [markdown]
@@ -297,7 +292,7 @@ glue("ch04_fig_totals", fig_totals, display=False)
 
 # %%
 pair_labels = [f"{l}→{l + 1}" for l in range(1, n_hidden)]
-fig_flow = figures.flow_scatter_figure(example.ric[:-1], example.eta, rho, pair_labels,
+fig_flow = plotting.flow_scatter_figure(example.ric[:-1], example.eta, rho, pair_labels,
                                        title=f"{problem}, {architecture}, seed {example_seed}, k = {k_star}")
 glue("ch04_fig_flow", fig_flow, display=False)
 
@@ -368,7 +363,7 @@ layer_table = pd.DataFrame({"transition": [f"{l}→{l + 1}" for l in range(n_hid
 pd.DataFrame([summary]).T.rename(columns={0: "local coefficient"})
 
 # %%
-fig_local = figures.local_histogram_figure(local.rho, title=f"local coefficients, seed {example_seed}, k = {k_star}")
+fig_local = plotting.local_histogram_figure(local.rho, title=f"local coefficients, seed {example_seed}, k = {k_star}")
 glue("ch04_fig_local", fig_local, display=False)
 
 # %% [markdown]

@@ -27,50 +27,21 @@ data_seed = 0  # seed of the synthetic data sets (the sweeps use 0)
 n_images = 4  # sample images shown per class
 n_mc = None  # uniform points of the Monte-Carlo check of problem B (None: the profile value)
 
-# %%
-import inspect
-import re
-
+# %% tags=["hide-input"]
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 from myst_nb import glue
 
-import ricci_lit
-from ricci_lit.data import problems as datasets
-from ricci_lit.plotting import figures
+from ricci_lit import book, plotting
+from ricci_lit.data import synthetic as datasets
+from ricci_lit.data.images import find_idx_dir
 from ricci_lit.data.problems import (PAPER1_PROBLEMS, PAPER2_SYNTHETIC, PROBLEMS, WELL_TRAINED_THRESHOLD,
-                                find_idx_dir, load_problem)
+                                load_problem)
 
 PROFILES = {"quick": {"n_mc": 200_000}, "paper": {"n_mc": 2_000_000}}
-if profile not in PROFILES:
-    raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
-n_mc = int(n_mc or PROFILES[profile]["n_mc"])
-prov = ricci_lit.provenance(profile=profile, data_seed=data_seed, n_images=n_images, n_mc=n_mc)
-print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r}")
+n_mc = int(book.chapter_setup(profile, PROFILES, data_seed=data_seed, n_images=n_images, n_mc=n_mc)["n_mc"])
 
-
-def docstring_as_myst(fn) -> str:
-    """The description part of a numpydoc docstring (up to "Parameters"), with its reStructuredText
-    math and cross-references rewritten as MyST Markdown for display (presentation only)."""
-    text = inspect.getdoc(fn).split("\nParameters\n")[0]
-    lines, out, i = text.splitlines(), [], 0
-    while i < len(lines):
-        if lines[i].strip() == ".. math::":
-            i += 1
-            block = []
-            while i < len(lines) and (lines[i].startswith("    ") or not lines[i].strip()):
-                block.append(lines[i][4:])
-                i += 1
-            for eq in "\n".join(block).strip().split("\n\n"):
-                out += ["$$", eq.strip(), "$$", ""]
-            continue
-        out.append(lines[i])
-        i += 1
-    md = "\n".join(out)
-    md = re.sub(r":math:`([^`]*)`", r"$\1$", md)
-    md = re.sub(r":(?:func|class|data|mod|attr|meth):`~?([^`]*)`", r"`\1`", md)
-    return md.replace("``", "`")
 
 
 # %% [markdown]
@@ -108,7 +79,7 @@ def docstring_as_myst(fn) -> str:
 
 # %% tags=["nbval-check-output"]
 for name in ("A", "B", "C"):
-    glue(f"ch05_doc_{name}", Markdown(docstring_as_myst(PROBLEMS[name].generator)), display=False)
+    glue(f"ch05_doc_{name}", Markdown(book.docstring_as_myst(PROBLEMS[name].generator)), display=False)
 params = pd.DataFrame([{"problem": name, "generator": PROBLEMS[name].generator.__name__,
                         "parameters": ", ".join(f"{k} = {np.round(v, 4).tolist() if isinstance(v, (tuple, float)) else v}"
                                                 for k, v in PROBLEMS[name].params.items())}
@@ -118,7 +89,7 @@ params
 # %% [markdown]
 # The generator of A, as an example of how short they are:
 #
-# ```{literalinclude} ../../ricci_lit/datasets.py
+# ```{literalinclude} ../../ricci_lit/data/synthetic.py
 # :language: python
 # :pyobject: make_swiss_rolls
 # :start-at: c = _balanced_labels
@@ -131,7 +102,7 @@ for name, ds in synthetic.items():
 short = {"A": "A: two Swiss rolls", "B": "B: two blobs in a cube", "C": "C: two sine sheets",
          "syn-1": "Syn-I: two circles", "syn-2": "Syn-II: four disks in a disk",
          "syn-3": "Syn-III: two cylinder shells", "syn-4": "Syn-IV: two linked tori"}
-fig_syn = figures.point_clouds_figure([(short[name], ds.x_test, ds.y_test, PROBLEMS[name].class_names)
+fig_syn = plotting.point_clouds_figure([(short[name], ds.x_test, ds.y_test, PROBLEMS[name].class_names)
                                        for name, ds in synthetic.items()], ncols=3, panel_size=3.6)
 glue("ch05_fig_synthetic", fig_syn, display=False)
 glue("ch05_syn_n_test", synthetic["A"].n_test, display=False)
@@ -238,7 +209,7 @@ for name in PAPER1_PROBLEMS[3:]:
     pick = np.concatenate([np.flatnonzero(ds.y_test == c)[:n_images] for c in (0, 1)])
     names = PROBLEMS[name].class_names
     rows.append((name, ds.x_test[pick], [names[int(c)] for c in ds.y_test[pick]]))
-fig_images = figures.image_grid_figure(rows, image_size=0.95)
+fig_images = plotting.image_grid_figure(rows, image_size=0.95)
 glue("ch05_fig_images", fig_images, display=False)
 glue("ch05_n_images", n_images, display=False)
 
@@ -290,7 +261,7 @@ where
 
 # %%
 p2 = {name: load_problem(name, seed=data_seed) for name in PAPER2_SYNTHETIC}
-fig_p2 = figures.point_clouds_figure([(short[name], ds.x_test, ds.y_test, PROBLEMS[name].class_names)
+fig_p2 = plotting.point_clouds_figure([(short[name], ds.x_test, ds.y_test, PROBLEMS[name].class_names)
                                       for name, ds in p2.items()], ncols=4, panel_size=3.0, point_size=4.0)
 glue("ch05_fig_p2", fig_p2, display=False)
 glue("ch05_syn2_share", float(p2["syn-2"].y_test.mean()), display=False)

@@ -24,25 +24,19 @@ profile = "quick"  # "quick" (default) or "paper": the profile to run when resul
 results_root = "results"  # results directory, relative to the repository (or absolute)
 stages_csv = "benchmarks/results/bench_sweep_stages.csv"  # stage split of the geometry, relative to the repository
 
-# %%
-
+# %% tags=["hide-input"]
 import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-import ricci_lit
-from ricci_lit.analysis import paper1 as analysis
-from ricci_lit.plotting import figures
-from ricci_lit.analysis import targets
-from ricci_lit.data.problems import PROBLEMS, WELL_TRAINED_THRESHOLD
-from ricci_lit.networks.mlp import ARCHITECTURES, MLPEnsemble
-from ricci_lit.experiments.paper1 import K_GRID_REAL, K_GRID_SYNTHETIC, PROFILES, get_profile
+from ricci_lit import book, plotting
+from ricci_lit.analysis import paper1, targets
 from ricci_lit.book import book_results
+from ricci_lit.data.problems import PROBLEMS, WELL_TRAINED_THRESHOLD
+from ricci_lit.experiments.paper1 import K_GRID_REAL, K_GRID_SYNTHETIC, PROFILES, get_profile, timing_table
+from ricci_lit.networks.mlp import ARCHITECTURES, MLPEnsemble
 
-if profile not in PROFILES:
-    raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
-prov = ricci_lit.provenance(profile=profile, results_root=str(results_root))
-print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r}")
+setup = book.chapter_setup(profile, PROFILES, results_root=str(results_root))
 
 # %% [markdown]
 # ## The design
@@ -144,12 +138,12 @@ networks.groupby(["problem", "architecture"]).agg(networks=("seed", "size"), mea
 # %%
 problems = [p for p in PROBLEMS if p in set(networks["problem"])]
 archs = [a for a in ARCHITECTURES if a in set(networks["architecture"])]
-fig_acc = figures.accuracy_strip_figure(networks, dict(WELL_TRAINED_THRESHOLD), problems=problems,
+fig_acc = plotting.accuracy_strip_figure(networks, dict(WELL_TRAINED_THRESHOLD), problems=problems,
                                         architectures=archs, ncols=4)
 glue("ch06_fig_accuracy", fig_acc, display=False)
 thr_table = pd.DataFrame({"threshold": [WELL_TRAINED_THRESHOLD[p] for p in problems],
                           "networks": [int((networks["problem"] == p).sum()) for p in problems],
-                          "above": [int(analysis.well_trained(networks[networks["problem"] == p],
+                          "above": [int(paper1.well_trained(networks[networks["problem"] == p],
                                                               dict(WELL_TRAINED_THRESHOLD)).sum()) for p in problems]},
                          index=pd.Index(problems, name="problem"))
 thr_table["share above"] = (thr_table["above"] / thr_table["networks"]).round(3)
@@ -174,17 +168,17 @@ thr_table
 # (`ricci_lit.analysis.paper1.report`, which runs the pipeline of {doc}`ch04_flow` over the whole store).
 # The counts are made by
 #
-# ```{literalinclude} ../../ricci_lit/analysis.py
+# ```{literalinclude} ../../ricci_lit/analysis/paper1.py
 # :language: python
 # :pyobject: counts
 # ```
 
 # %%
-rep = analysis.report(networks, geometry, dict(WELL_TRAINED_THRESHOLD))
+rep = paper1.report(networks, geometry, dict(WELL_TRAINED_THRESHOLD))
 nets = rep.nets
 rows = []
 for (problem, arch), grp in nets.groupby(["problem", "architecture"], sort=False):
-    c = analysis.counts(grp)
+    c = paper1.counts(grp)
     rows.append({"problem": problem, "architecture": arch, **{k: c[k] for k in
                  ("networks", "above_threshold", "disconnected", "kept", "negative")}})
 per_config = pd.DataFrame(rows)
@@ -248,22 +242,14 @@ per_config
 # For the results rendered here:
 
 # %%
-import json
-from pathlib import Path
-
-from ricci_lit.experiments.paper1 import timing_table
-
 timing = timing_table(networks)
 tot = timing[timing["problem"] == "total"].iloc[0]
 glue("ch06_cost_md", Markdown(
     f"{int(tot['networks']):,} networks took {tot['train_h']:.2f} h of training and {tot['geometry_h']:.2f} h of "
     f"geometry ({tot['train_share']:.0%} training) on {tot['devices']}"), display=False)
-REPO = Path(ricci_lit.__file__).resolve().parents[1]
-stages_path = REPO / stages_csv
-if stages_path.exists():
-    stages = pd.read_csv(stages_path)
-    stages_json = json.loads(stages_path.with_suffix(".json").read_text()) \
-        if stages_path.with_suffix(".json").exists() else {}
+stages_bench = book.read_benchmark(stages_csv)  # from the repository, whatever the working directory
+if stages_bench.present:
+    stages, stages_json = stages_bench.table, stages_bench.meta
     runs = [r for r in [stages_json.get("provenance"), *stages_json.get("earlier_runs", [])] if r]
     cols = ["knn_s", "graphs_s", "distances_s", "curvature_s"]
     shares = stages[cols].div(stages[cols].sum(axis=1), axis=0).rename(columns=lambda c: c[:-2] + " share")

@@ -27,7 +27,7 @@ fig1a_architecture = "wide-shallow"  # the Fig. 1A network of chapter 1 (same de
 fig1a_epochs = 50
 fig1a_seed = 0
 
-# %%
+# %% tags=["hide-input"]
 import warnings
 from pathlib import Path
 
@@ -35,24 +35,16 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-import ricci_lit
-from ricci_lit.analysis import paper1 as analysis
-from ricci_lit.plotting import figures
-from ricci_lit.analysis import sensitivity
-from ricci_lit.analysis import targets
-from ricci_lit.data.problems import PAPER1_PROBLEMS, WELL_TRAINED_THRESHOLD
-from ricci_lit.book import book_coefficients
+from ricci_lit import book, plotting
+from ricci_lit.analysis import heatmap, paper1, sensitivity, series, targets, verdicts
 from ricci_lit.analysis.coefficients import k_robustness
-from ricci_lit.experiments.paper1 import PROFILES
-from ricci_lit.book import book_results
+from ricci_lit.book import book_coefficients, book_results, book_sensitivity
+from ricci_lit.data.problems import PAPER1_PROBLEMS, WELL_TRAINED_THRESHOLD
 from ricci_lit.experiments.fig1a import fig1a_experiment
-from ricci_lit.book import book_sensitivity
+from ricci_lit.experiments.paper1 import PROFILES
 
-if profile not in PROFILES:
-    raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
-prov = ricci_lit.provenance(profile=profile, results_root=str(results_root), fig1a_architecture=fig1a_architecture,
-                            fig1a_epochs=fig1a_epochs, fig1a_seed=fig1a_seed)
-print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r}")
+setup = book.chapter_setup(profile, PROFILES, results_root=str(results_root), fig1a_architecture=fig1a_architecture,
+                           fig1a_epochs=fig1a_epochs, fig1a_seed=fig1a_seed)
 
 # %% [markdown]
 # ## The results rendered
@@ -71,9 +63,9 @@ import statsmodels.formula.api  # noqa: E402,F401  (installs its warning filters
 with warnings.catch_warnings():
     # a small profile can make the regression's design matrix rank-deficient; reported below
     warnings.simplefilter("ignore")
-    rep = analysis.report(networks, geometry, dict(WELL_TRAINED_THRESHOLD))
+    rep = paper1.report(networks, geometry, dict(WELL_TRAINED_THRESHOLD))
 problems = [p for p in PAPER1_PROBLEMS if p in set(networks["problem"])]
-synthetic = [p for p in problems if p in ("A", "B", "C")]
+synthetic = [p for p in problems if p in targets.SYNTHETIC_PROBLEMS]
 real = [p for p in problems if p not in synthetic]
 glue("ch07_description", Markdown(results.description), display=False)
 glue("ch07_source", Markdown(f"`{results.source}`"), display=False)
@@ -90,13 +82,13 @@ pd.Series(rep.counts, name="value", dtype=object).to_frame()
 # networks whose graphs are all connected at that $k$ (P1 §3.2; `ricci_lit.analysis.paper1.report`). Paper
 # 1 draws it as two heatmaps, $k$ in the rows and configurations in the columns, with the columns
 # ordered by hierarchical clustering and the most negative cell of each column, which sets that
-# configuration's $k$, boxed. `ricci_lit.analysis.targets.cluster_columns` clusters the columns (each
+# configuration's $k$, boxed. `ricci_lit.analysis.heatmap.cluster_columns` clusters the columns (each
 # column's coefficients over $k$ are its features) with Euclidean distance and complete linkage,
 # the defaults of R's `hclust`, which the authors used; the paper names no method. Cells without a
 # coefficient (no well-trained network, or none connected at that $k$) are **replaced by 0 for the
 # distance computation only** and drawn grey.
 #
-# ```{literalinclude} ../../ricci_lit/targets.py
+# ```{literalinclude} ../../ricci_lit/analysis/heatmap.py
 # :language: python
 # :pyobject: cluster_columns
 # ```
@@ -106,16 +98,16 @@ heat = {}
 for group, probs in (("synthetic", synthetic), ("real", real)):
     title = "synthetic problems" if group == "synthetic" else "MNIST and Fashion-MNIST"
     if not probs:  # a group not (yet) complete in the rendered results
-        glue(f"ch07_fig3_{group}", figures.message_figure(
+        glue(f"ch07_fig3_{group}", plotting.message_figure(
             f"No {title[:-1] if group == 'synthetic' else title} problem is in the rendered results "
             f"(not yet computed: {', '.join(results.problems_missing)})", title=title), display=False)
         glue(f"ch07_nan_{group}", 0, display=False)
         glue(f"ch07_cols_{group}", 0, display=False)
         continue
-    matrix, columns = targets.aggregated_matrix(rep, probs)
-    clustering = targets.cluster_columns(matrix)
+    matrix, columns = heatmap.aggregated_matrix(rep, probs)
+    clustering = heatmap.cluster_columns(matrix)
     best = {lab: int(b) for lab, b in zip(columns["label"], columns["best_k"]) if b is not None and not pd.isna(b)}
-    fig = figures.coefficient_heatmap_figure(
+    fig = plotting.coefficient_heatmap_figure(
         matrix, best=best, linkage=clustering.linkage, title=title)
     heat[group] = (matrix, columns, clustering)
     glue(f"ch07_fig3_{group}", fig, display=False)
@@ -146,7 +138,7 @@ for group, probs in (("synthetic", synthetic), ("real", real)):
 # test sets are larger than the `quick` profile's, so the fraction is what compares):
 
 # %%
-bk = targets.best_k_fractions(rep)
+bk = heatmap.best_k_fractions(rep)
 best_agg = rep.best.set_index(["problem", "architecture"])["aggregated"]
 in_range = f"in range (×/÷ {targets.TOLERANCES['best_k_widen']})"
 best_table = bk.assign(**{
@@ -164,16 +156,16 @@ best_table
 #
 # Paper 1's Fig. 4 shows one deep network per problem: the total curvature $\mathrm{Ric}_l$ of each
 # hidden layer against the change of total distance $\eta_l$ that follows it, with the
-# least-squares line and the network's $\rho$. `ricci_lit.analysis.targets.fig4_panels` picks, for every
+# least-squares line and the network's $\rho$. `ricci_lit.analysis.series.fig4_panels` picks, for every
 # problem, the paper's architecture when the results contain kept networks of it (else another deep
 # architecture, and says so), and within it the network with the **median** $\rho$ at the chosen
 # $k$, a representative rather than the best example. {glue:md}`ch07_fig4_fallback`
 
 # %%
-series = targets.network_series(rep, geometry)
-panels = targets.fig4_panels(series, problems)
+network_series = series.network_series(rep, geometry)
+panels = series.fig4_panels(network_series, problems)
 assert panels, "at least one deep network is kept"
-fig4 = figures.flow_scatter_grid_figure(panels, ncols=4)
+fig4 = plotting.flow_scatter_grid_figure(panels, ncols=4)
 glue("ch07_fig4", fig4, display=False)
 fallback = [p for p in panels if p["fallback"]]
 missing = [p for p in problems if p not in {q["problem"] for q in panels}]
@@ -202,12 +194,12 @@ pd.DataFrame([{"problem": p["problem"], "architecture": p["architecture"], "seed
 #
 # Paper 1 also describes the direction of travel: on the synthetic problems total curvature falls
 # and the distance change rises through the layers (the classes are pulled apart), on MNIST and
-# Fashion-MNIST the opposite (points of a class are drawn together). `ricci_lit.analysis.targets.network_series`
+# Fashion-MNIST the opposite (points of a class are drawn together). `ricci_lit.analysis.series.network_series`
 # classifies every kept network by the signs of the least-squares slopes of $\mathrm{Ric}_l$ and
 # $\eta_l$ over the layers:
 
 # %%
-trend_table = (series.assign(expected=series["problem"].map(targets.PAPER1_TRENDS))
+trend_table = (network_series.assign(expected=network_series["problem"].map(targets.PAPER1_TRENDS))
                .groupby(["problem", "architecture"], sort=False)
                .agg(kept=("seed", "size"), median_rho=("rho", "median"),
                     separation=("trend", lambda t: int((t == "separation").sum())),
@@ -227,7 +219,7 @@ trend_table
 # possible, this share is biased towards negative values by construction, as the paper concedes.
 
 # %%
-kept = targets.kept_networks(rep)
+kept = series.kept_networks(rep)
 c = rep.counts
 glue("ch07_n_negative", c["negative"], display=False)
 glue("ch07_n_kept", c["kept"], display=False)
@@ -267,7 +259,7 @@ pd.DataFrame([{"term": "z", "formula": reg["formula"], "networks": reg["n"], "es
 # ## Reproduction table
 #
 # Every target of paper 1 (and the two controls of paper 2 that bear on it), the paper's value, our
-# number and a verdict. The verdicts are computed by `ricci_lit.analysis.targets.reproduction_table` from the
+# number and a verdict. The verdicts are computed by `ricci_lit.analysis.verdicts.reproduction_table` from the
 # numbers above with criteria fixed in the package before looking at the results (the tolerances are
 # ours; the paper states none), and fall into four classes: *reproduced*, *partly*, *not
 # reproduced*, and *not computed in this profile* when the results do not contain what the target
@@ -288,15 +280,15 @@ kcoef = book_coefficients(results_root, name="paper-k-robustness", problems=prob
 glue("ch07_coefficients", Markdown(
     (coef.description + "." if coef is not None else "there is none for the rendered results, so they are not computed.")
     + (f" The k-robustness half of item 8 uses {kcoef.description}." if kcoef is not None else "")), display=False)
-table = targets.reproduction_table(rep, geometry=geometry, manifest=manifest, fig1a=fig1a,
-                                   profile_name=results.source,
-                                   coefficients=None if coef is None else coef.networks,
-                                   coefficient_layers=None if coef is None else coef.layers,
-                                   k_robustness=None if kcoef is None else k_robustness(kcoef.networks))
+table = verdicts.reproduction_table(rep, geometry=geometry, manifest=manifest, fig1a=fig1a,
+                                    profile_name=results.source,
+                                    coefficients=None if coef is None else coef.networks,
+                                    coefficient_layers=None if coef is None else coef.layers,
+                                    k_robustness=None if kcoef is None else k_robustness(kcoef.networks))
 assert set(table["verdict"]) <= set(targets.VERDICTS)
 assert sorted(set(table["item"])) == list(range(1, 9))
 tally = table["verdict"].value_counts().reindex(list(targets.VERDICTS), fill_value=0)
-status = targets.design_status(networks, manifest)
+status = verdicts.design_status(networks, manifest)
 summary = (f"Verdicts over the {len(table)} targets: reproduced {tally[targets.REPRODUCED]}, partly "
            f"{tally[targets.PARTLY]}, not reproduced {tally[targets.NOT_REPRODUCED]}, not computed in this profile "
            f"{tally[targets.NOT_COMPUTED]}.")
@@ -343,7 +335,7 @@ if sens is None:
         "No variant store with networks in common with `results/paper` is committed under `results/` yet, "
         "so there is nothing to compare." + skipped_md), display=False)
     glue("ch07_sensitivity_summary", Markdown(""), display=False)
-    glue("ch07_fig_sensitivity", figures.message_figure("no variant store committed"), display=False)
+    glue("ch07_fig_sensitivity", plotting.message_figure("no variant store committed"), display=False)
     sens_headline = pd.DataFrame()
 else:
     what = "; ".join(f"`{name}`: " + ", ".join(f"{sensitivity.SETTING_LABELS.get(k, k)} {a} → {b}"
@@ -355,7 +347,7 @@ else:
         "and *sign agreement* is the share of networks kept on both sides whose $\\rho$ has the same sign."
         + skipped_md),
         display=False)
-    glue("ch07_fig_sensitivity", figures.sensitivity_figure(
+    glue("ch07_fig_sensitivity", plotting.sensitivity_figure(
         sens.configurations, xlabel="reference (union graph, raw pixels)", ylabel="variant"), display=False)
     sens_headline = sens.headline.set_index(["variant", "side"]).round(3)
     assert (sens.headline.groupby("variant")["networks"].nunique() == 1).all()  # both sides: same networks

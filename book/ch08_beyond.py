@@ -43,7 +43,7 @@ k = None  # neighbourhood size (None: the profile value)
 trajectory_epochs = None  # epochs of the training trajectory (None: the profile value)
 n_boot = None  # bootstrap replicates (None: the profile value)
 
-# %%
+# %% tags=["hide-input"]
 import warnings
 
 import numpy as np
@@ -51,19 +51,24 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-import ricci_lit
-from ricci_lit.analysis import paper1 as analysis
-from ricci_lit.geometry import engine as controls
-from ricci_lit.analysis import paper2 as dynamics
-from ricci_lit.plotting import figures
-from ricci_lit.analysis import uncertainty
+from ricci_lit import book, plotting
+from ricci_lit.analysis import paper1, paper2, uncertainty
+from ricci_lit.analysis.coefficients import (
+    k_robustness,
+    mode_agreement,
+    negative_at_every_k,
+    sign_agreement,
+    summarise_coefficients,
+)
+from ricci_lit.analysis.paper2 import CRITICAL_THRESHOLD
+from ricci_lit.analysis.targets import TOLERANCES
+from ricci_lit.book import book_coefficients, book_p2, book_results
 from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD, load_problem
-from ricci_lit.networks.mlp import MLPEnsemble, representations
-from ricci_lit.experiments.paper1 import PROFILES as SWEEP_PROFILES
-from ricci_lit.book import book_results
-from ricci_lit.analysis.coefficients import sign_agreement, summarise_coefficients
 from ricci_lit.experiments.controls import trained_vs_untrained
+from ricci_lit.experiments.paper2 import PLANS as P2_PLANS
 from ricci_lit.experiments.trajectory import local_coefficient_trajectory
+from ricci_lit.geometry import engine
+from ricci_lit.networks.mlp import MLPEnsemble, representations
 from ricci_lit.networks.training import TrainConfig, train_ensemble
 
 PROFILES = {
@@ -73,21 +78,14 @@ PROFILES = {
               "n_test": 1000, "k": 50, "trajectory_epochs": 50, "trajectory_seeds": list(range(10)),
               "n_boot": 2000},
 }
-if profile not in PROFILES or profile not in SWEEP_PROFILES:
-    raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
+setup = book.chapter_setup(profile, PROFILES, results_root=str(results_root), problems=problems,
+                           architecture=architecture, profile_architecture=profile_architecture, seeds=seeds,
+                           epochs=epochs, n_test=n_test, k=k, trajectory_epochs=trajectory_epochs, n_boot=n_boot)
+problems, seeds = list(setup["problems"]), [int(s) for s in setup["seeds"]]
+epochs, n_test, k = int(setup["epochs"]), int(setup["n_test"]), int(setup["k"])
+trajectory_epochs, n_boot = int(setup["trajectory_epochs"]), int(setup["n_boot"])
 settings = PROFILES[profile]
-problems = list(problems if problems is not None else settings["problems"])
-seeds = [int(s) for s in (seeds if seeds is not None else settings["seeds"])]
-epochs = int(epochs if epochs is not None else settings["epochs"])
-n_test = int(n_test if n_test is not None else settings["n_test"])
-k = int(k if k is not None else settings["k"])
-trajectory_epochs = int(trajectory_epochs if trajectory_epochs is not None else settings["trajectory_epochs"])
-n_boot = int(n_boot if n_boot is not None else settings["n_boot"])
-CURVATURES = list(controls.DEFAULT_CURVATURES)
-prov = ricci_lit.provenance(profile=profile, results_root=str(results_root), problems=problems,
-                            architecture=architecture, profile_architecture=profile_architecture, seeds=seeds,
-                            epochs=epochs, n_test=n_test, k=k, trajectory_epochs=trajectory_epochs, n_boot=n_boot)
-print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r}")
+CURVATURES = list(engine.DEFAULT_CURVATURES)
 glue("ch08_settings", Markdown(
     f"{len(seeds)} seeds of the `{architecture}` architecture, {epochs} epochs of paper 1's training, "
     f"{n_test} test points, $k$ = {k}, on " + ", ".join(f"`{p}`" for p in problems)), display=False)
@@ -108,8 +106,6 @@ glue("ch08_settings", Markdown(
 # {glue:md}`ch08_coef_description`
 
 # %%
-from ricci_lit.book import book_coefficients
-
 rendered = book_results(profile, root=results_root)
 coef = book_coefficients(results_root, problems=sorted(set(rendered.networks["problem"]))) \
     if rendered.source == "paper" else None
@@ -138,7 +134,7 @@ with pd.option_context("display.max_rows", 200):
 
 # %%
 SHORT = {"forman": "F", "augmented-forman": "AF", "approx-ollivier": "AO"}
-fig = figures.control_coefficients_figure(
+fig = plotting.control_coefficients_figure(
     union.assign(curvature=lambda d: d["problem"] + " · " + d["curvature"].map(SHORT)),
     columns={"rho_hidden": "paper 1's ρ (hidden layers)", "local_mean": "mean local ρ(x)"}, x="curvature")
 glue("ch08_paper_control_fig", fig, display=False)
@@ -212,14 +208,7 @@ sign_local.round(3).rename_axis("local mean: same sign")
 # agree on the sign network by network:
 
 # %%
-modes = cnets[(cnets["state"] == "trained")].pivot_table(
-    index=["problem", "architecture", "seed", "curvature"], columns="mode", values="rho_hidden")
-mode_table = (modes.groupby(level=["problem", "curvature"])
-              .apply(lambda g: pd.Series({
-                  "networks": int(g.notna().all(axis=1).sum()),
-                  "negative, union": float((g["union"].dropna() < 0).mean()),
-                  "negative, r-compat": float((g["r-compat"].dropna() < 0).mean()),
-                  "same sign": float((np.sign(g.dropna()["union"]) == np.sign(g.dropna()["r-compat"])).mean())})))
+mode_table = mode_agreement(cnets[cnets["state"] == "trained"], "rho_hidden", modes=("union", "r-compat"))
 forman_modes = mode_table.xs("forman", level="curvature")
 glue("ch08_mode_same_min", f"{forman_modes['same sign'].min():.0%}", display=False)
 glue("ch08_mode_same_max", f"{forman_modes['same sign'].max():.0%}", display=False)
@@ -239,14 +228,14 @@ mode_table.round(3)
 # %%
 deep_layers = clayers[(clayers["n_hidden"] == 11) & (clayers["mode"] == "union")
                       & (clayers["curvature"] == "approx-ollivier")]
-deep_profile = dynamics.profile_from_layers(
+deep_profile = paper2.profile_from_layers(
     # pool the three deep architectures of a problem (each at its own chosen k)
     deep_layers.assign(network=deep_layers["architecture"] + "/" + deep_layers["seed"].astype(str), layers="all",
                        k="chosen per configuration"),
     by=("problem", "state"))
 deep_profile["line"] = deep_profile["problem"] + " · " + deep_profile["state"]
-crit_paper = {line: dynamics.critical_layer(grp, -0.2) for line, grp in deep_profile.groupby("line")}
-fig = figures.layer_profile_figure(deep_profile, hue="line", critical=crit_paper, threshold=-0.2)
+crit_paper = {line: paper2.critical_layer(grp, CRITICAL_THRESHOLD) for line, grp in deep_profile.groupby("line")}
+fig = plotting.layer_profile_figure(deep_profile, hue="line", critical=crit_paper, threshold=CRITICAL_THRESHOLD)
 glue("ch08_paper_profile_fig", fig, display=False)
 by_state = deep_profile.groupby("state")["rho_mean"]
 glue("ch08_untrained_layer_range", f"{by_state.min()['untrained']:.2f} to {by_state.max()['untrained']:.2f}",
@@ -284,8 +273,6 @@ deep_profile.pivot(index="transition", columns="line", values="rho_mean").round(
 # it). This section renders {glue:md}`ch08_k_description`
 
 # %%
-from ricci_lit.analysis.coefficients import k_robustness, negative_at_every_k
-
 kcoef = book_coefficients(results_root, name="paper-k-robustness",
                           problems=sorted(set(rendered.networks["problem"])))
 if kcoef is None:
@@ -293,7 +280,7 @@ if kcoef is None:
     glue("ch08_k_description", Markdown("no committed k-robustness store (`results/paper-k-robustness`), so "
                                         "nothing: run the command above to compute it."), display=False)
     glue("ch08_k_summary", Markdown("Not computed for these results."), display=False)
-    glue("ch08_k_fig", figures.message_figure("no k-robustness store"), display=False)
+    glue("ch08_k_fig", plotting.message_figure("no k-robustness store"), display=False)
     glue("ch08_k_counts", Markdown("no networks"), display=False)
     glue("ch08_k_short", Markdown("The robustness of the local coefficient to $k$ is not computed here."),
          display=False)
@@ -302,7 +289,7 @@ else:
     k_table = k_robustness(kcoef.networks, curvature="approx-ollivier")
     k_af = k_robustness(kcoef.networks, curvature="augmented-forman")
     k_both = pd.concat([k_table.assign(curvature="approx-ollivier"), k_af.assign(curvature="augmented-forman")])
-    fig = figures.coefficient_by_k_figure(k_table.assign(line=k_table["problem"]), y="local_mean", hue="line",
+    fig = plotting.coefficient_by_k_figure(k_table.assign(line=k_table["problem"]), y="local_mean", hue="line",
                                           ylabel="mean local ρ(x), approx. Ollivier")
     glue("ch08_k_fig", fig, display=False)
     neg_cfg = pd.concat({"approx-ollivier": negative_at_every_k(k_table), "augmented-forman": negative_at_every_k(k_af)},
@@ -407,9 +394,6 @@ oll_networks
 # {glue:md}`ch08_p2_description`
 
 # %%
-from ricci_lit.experiments.paper2 import PLANS as P2_PLANS
-from ricci_lit.book import book_p2
-
 p2 = book_p2(results_root)
 P2_PLAN = P2_PLANS["paper"]
 if p2 is None:
@@ -430,23 +414,21 @@ plan_settings = p2_manifest["settings"] if p2 is not None else P2_PLAN.settings(
 traj_units = [tuple(u) for u in plan_settings["trajectories"]]
 depth_units = list(plan_settings["depth_problems"])
 for i in range(len(traj_units), len(P2_PLAN.trajectories)):
-    glue(f"ch08_p2_traj_{i}", figures.message_figure("no further configuration in this plan"), display=False)
+    glue(f"ch08_p2_traj_{i}", plotting.message_figure("no further configuration in this plan"), display=False)
 for i in range(len(depth_units), len(P2_PLAN.depth_problems)):
-    glue(f"ch08_p2_depth_{i}", figures.message_figure("no further problem in this plan"), display=False)
+    glue(f"ch08_p2_depth_{i}", plotting.message_figure("no further problem in this plan"), display=False)
 stop_rows = []
 for i, (problem, arch) in enumerate(traj_units[:len(P2_PLAN.trajectories)]):
     traj = p2_traj[(p2_traj["problem"] == problem) & (p2_traj["architecture"] == arch)] if len(p2_traj) else p2_traj
     if traj.empty:
-        glue(f"ch08_p2_traj_{i}", figures.message_figure(f"{problem} · {arch}: not computed in this build"),
+        glue(f"ch08_p2_traj_{i}", plotting.message_figure(f"{problem} · {arch}: not computed in this build"),
              display=False)
         continue
     traj = traj[traj["curvature"] == P2_CURV]
-    curve = traj.groupby("epoch", sort=True).agg(
-        local_mean=("local_mean", "mean"), local_mean_sem=("local_mean", "sem"),
-        train_accuracy=("train_accuracy", "mean"), test_accuracy=("test_accuracy", "mean")).reset_index()
-    table = dynamics.early_stopping_table(traj)
+    curve = paper2.trajectory_curve(traj)
+    table = paper2.early_stopping_table(traj)
     stop = table.loc[table["network"] == -1, "stop_epoch"].iloc[0]
-    fig = figures.trajectory_figure(curve, stop_epoch=None if pd.isna(stop) else int(stop))
+    fig = plotting.trajectory_figure(curve, stop_epoch=None if pd.isna(stop) else int(stop))
     fig.axes[0].set_title(f"{problem} · {arch}")
     glue(f"ch08_p2_traj_{i}", fig, display=False)
     stop_rows.append(table.assign(problem=problem, architecture=arch))
@@ -492,19 +474,19 @@ crit_rows = []
 for i, problem in enumerate(depth_units[:len(P2_PLAN.depth_problems)]):
     d = p2_depth[(p2_depth["problem"] == problem) & (p2_depth["curvature"] == P2_CURV)] if len(p2_depth) else p2_depth
     if d.empty:
-        glue(f"ch08_p2_depth_{i}", figures.message_figure(f"{problem}: not computed in this build"), display=False)
+        glue(f"ch08_p2_depth_{i}", plotting.message_figure(f"{problem}: not computed in this build"), display=False)
         continue
     reached = d.drop_duplicates(["depth", "network"])
     # network indices restart at 0 in every depth's ensemble: make them unique across depths
-    prof = dynamics.profile_from_layers(d[d["reached"]].assign(network=lambda t: t["depth"] * 1000 + t["network"]),
+    prof = paper2.profile_from_layers(d[d["reached"]].assign(network=lambda t: t["depth"] * 1000 + t["network"]),
                                         by=("problem",))
     prof["depth"] = prof["n_hidden"].astype(str) + " hidden"
-    crit = dynamics.critical_layers(prof, -0.2, by=("problem", "curvature", "n_hidden"))
+    crit = paper2.critical_layers(prof, CRITICAL_THRESHOLD, by=("problem", "curvature", "n_hidden"))
     crit["networks reaching 99 %"] = crit["n_hidden"].map(reached.groupby("depth")["reached"].sum())
     crit["networks"] = crit["n_hidden"].map(reached.groupby("depth").size())
     crit["mean test accuracy"] = crit["n_hidden"].map(reached.groupby("depth")["test_accuracy"].mean())
     crit_rows.append(crit)
-    fig = figures.layer_profile_figure(prof, hue="depth", threshold=-0.2,
+    fig = plotting.layer_profile_figure(prof, hue="depth", threshold=CRITICAL_THRESHOLD,
                                        critical={f"{r.n_hidden} hidden": r.critical_layer for r in crit.itertuples()})
     fig.axes[0].set_title(problem)
     glue(f"ch08_p2_depth_{i}", fig, display=False)
@@ -544,13 +526,10 @@ crit_paper_depth.round(3) if len(crit_paper_depth) else Markdown("*(no depth pro
 # layers only (`layers="hidden"`, paper 1's). Here: {glue:md}`ch08_settings`.
 
 # %%
-tables = []
-for problem in problems:
-    for layers in ("all", "hidden"):
-        t = trained_vs_untrained(problem, architecture, seeds, k, epochs=epochs, n_test=n_test,
-                                          curvatures=CURVATURES, layers=layers)
-        tables.append(t.networks)
-control = pd.concat(tables, ignore_index=True)
+# each problem's networks are trained once and evaluated under both layer conventions
+control = pd.concat([trained_vs_untrained(problem, architecture, seeds, k, epochs=epochs, n_test=n_test,
+                                          curvatures=CURVATURES, layers=("all", "hidden")).networks
+                     for problem in problems], ignore_index=True)
 summary = summarise_coefficients(control, by=("problem", "layers", "state", "curvature"))
 assert len(summary) == len(problems) * 2 * 2 * len(CURVATURES)
 assert (summary["n_networks"] == len(seeds)).all()
@@ -565,7 +544,7 @@ with pd.option_context("display.max_rows", 200):
 # network's mean local coefficient (and its spread), and the mean test accuracy.
 
 # %%
-fig = figures.control_coefficients_figure(control[control["layers"] == "all"].assign(
+fig = plotting.control_coefficients_figure(control[control["layers"] == "all"].assign(
     curvature=lambda d: d["problem"] + " · " + d["curvature"]), x="curvature")
 glue("ch08_control_fig", fig, display=False)
 untr = summary[(summary["layers"] == "all") & (summary["state"] == "untrained")]
@@ -576,9 +555,11 @@ local_untrained = float(untr["local_mean"].mean())
 local_trained = float(trn["local_mean"].mean())
 acc_trained = float(trn["test_accuracy_mean"].mean())
 checks = {
-    "global ρ negative for most untrained networks (P2: about 90 %)": glob_neg_untrained >= 0.75,
-    "mean local ρ of untrained networks near 0 (P2: |mean| < 0.06)": abs(local_untrained) < 0.06,
-    "mean local ρ of trained networks clearly negative (P2: −0.2 … −0.9)": local_trained <= -0.2,
+    "global ρ negative for most untrained networks (P2: about 90 %)":
+        glob_neg_untrained >= TOLERANCES["p2_global_negative"],
+    "mean local ρ of untrained networks near 0 (P2: |mean| < 0.06)": abs(local_untrained) < TOLERANCES["p2_local_zero"],
+    "mean local ρ of trained networks clearly negative (P2: −0.2 … −0.9)":
+        local_trained <= TOLERANCES["p2_local_trained"],
     "trained local ρ below untrained local ρ": local_trained < local_untrained,
 }
 glue("ch08_glob_neg_untrained", f"{glob_neg_untrained:.0%}", display=False)
@@ -625,8 +606,8 @@ pd.Series(checks, name="holds here").to_frame()
 # %%
 data = load_problem(problems[0], n_test=n_test)
 trained = train_ensemble(data.x_train, data.y_train, architecture, seeds[:1], TrainConfig(epochs=epochs), progress=False).ensemble
-agree = controls.curvature_agreement(representations(trained.to("cpu"), data.x_test), k, CURVATURES)
-fig = figures.correlation_matrix_figure(agree.edge_spearman, title=f"{problems[0]}: edges (Spearman)",
+agree = engine.curvature_agreement(representations(trained.to("cpu"), data.x_test), k, CURVATURES)
+fig = plotting.correlation_matrix_figure(agree.edge_spearman, title=f"{problems[0]}: edges (Spearman)",
                                         label="rank correlation")
 glue("ch08_agree_fig", fig, display=False)
 glue("ch08_agree_edges", f"{agree.n_edges:,}", display=False)
@@ -666,14 +647,14 @@ signs.round(3)
 deep = train_ensemble(data.x_train, data.y_train, profile_architecture, seeds,
                       TrainConfig(epochs=epochs), progress=False).ensemble.to("cpu")
 untrained_deep = MLPEnsemble(profile_architecture, data.x_train.shape[1], seeds)
-THRESHOLD = -0.2
+THRESHOLD = CRITICAL_THRESHOLD
 profiles, crit = [], {}
 for state, ens in (("untrained", untrained_deep), ("trained", deep)):
-    prof = dynamics.layer_profile(representations(ens, data.x_test), k, "approx-ollivier")
-    crit[state] = dynamics.critical_layer(prof, THRESHOLD)
+    prof = paper2.layer_profile(representations(ens, data.x_test), k, "approx-ollivier")
+    crit[state] = paper2.critical_layer(prof, THRESHOLD)
     profiles.append(prof.assign(state=state))
 profiles = pd.concat(profiles, ignore_index=True)
-fig = figures.layer_profile_figure(profiles, hue="state", critical=crit, threshold=THRESHOLD)
+fig = plotting.layer_profile_figure(profiles, hue="state", critical=crit, threshold=THRESHOLD)
 glue("ch08_profile_fig", fig, display=False)
 glue("ch08_profile_md", Markdown(
     f"the `{profile_architecture}` networks on `{problems[0]}` ({len(seeds)} seeds, "
@@ -706,14 +687,12 @@ profiles.pivot(index="transition", columns="state", values="rho_mean").round(3)
 traj = local_coefficient_trajectory(
     data.x_train, data.y_train, data.x_test, data.y_test, architecture, settings["trajectory_seeds"], k=k,
     curvature="approx-ollivier", epochs=trajectory_epochs, every=3)
-curve = traj.groupby("epoch", sort=True).agg(
-    local_mean=("local_mean", "mean"), local_mean_sem=("local_mean", "sem"),
-    train_accuracy=("train_accuracy", "mean"), test_accuracy=("test_accuracy", "mean")).reset_index()
-stop = dynamics.early_stopping_epoch(traj)
-stops = dynamics.early_stopping_table(traj)
+curve = paper2.trajectory_curve(traj)
+stop = paper2.early_stopping_epoch(traj)
+stops = paper2.early_stopping_table(traj)
 mean_row = stops[stops["network"] == -1].iloc[0]
 assert mean_row["stop_epoch"] == stop and stop in set(curve["epoch"])
-fig = figures.trajectory_figure(curve, stop_epoch=stop)
+fig = plotting.trajectory_figure(curve, stop_epoch=stop)
 glue("ch08_traj_fig", fig, display=False)
 glue("ch08_stop_epoch", stop, display=False)
 glue("ch08_stop_acc", f"{mean_row['test_accuracy_at_stop']:.1%}", display=False)
@@ -746,7 +725,7 @@ stops.round(3).set_index("network")
 # {doc}`ch07_results` render: {glue:md}`ch08_description`
 
 # %%
-results = book_results(profile, root=results_root)
+results = rendered  # the results rendered above (and in ch06, ch07)
 networks, geometry = results.networks, results.geometry
 glue("ch08_description", Markdown(results.description[0].upper() + results.description[1:] + "."), display=False)
 import statsmodels.formula.api  # noqa: E402,F401  (installs its warning filters before ours)
@@ -754,7 +733,7 @@ import statsmodels.formula.api  # noqa: E402,F401  (installs its warning filters
 with warnings.catch_warnings():
     # a small profile can make the regression's design matrix rank-deficient; reported below
     warnings.simplefilter("ignore")
-    rep = analysis.report(networks, geometry, dict(WELL_TRAINED_THRESHOLD))
+    rep = paper1.report(networks, geometry, dict(WELL_TRAINED_THRESHOLD))
     boot = uncertainty.bootstrap_aggregated((networks, geometry), n_boot=n_boot, seed=0)
     breg = uncertainty.bootstrap_regression(rep.nets, n_boot=n_boot, seed=0, stratify=("problem", "architecture"))
 best = rep.best.dropna(subset=["best_k"])[["problem", "architecture", "best_k"]].astype({"best_k": int})

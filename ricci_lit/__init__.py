@@ -8,14 +8,20 @@ arXiv 2509.22362). The geometry core:
 * :mod:`ricci_lit.geometry.curvature`  Forman, augmented Forman, approximate and exact Ollivier curvature
 * :mod:`ricci_lit.geometry.distances`  hop distances by bit-parallel BFS
 * :mod:`ricci_lit.geometry.coefficients`       global, aggregated, adjusted, local and layer Ricci coefficients
+* :mod:`ricci_lit.geometry.engine`     many networks and curvatures at once
 * :mod:`ricci_lit.geometry._torch`      the torch (CUDA when available) path for per-layer totals
+
+The layers above it: :mod:`ricci_lit.data` ← :mod:`ricci_lit.networks` ← :mod:`ricci_lit.experiments`
+← :mod:`ricci_lit.analysis` ← :mod:`ricci_lit.plotting` (see each subpackage's docstring).
 """
 from ricci_lit.geometry._numba import HAVE_NUMBA, resolve_engine
 from ricci_lit.geometry.curvature import CURVATURES, edge_curvature, node_curvature, total_curvature, triangles
 from ricci_lit.geometry.coefficients import (
     CollapsedLayerWarning,
+    DegenerateCoefficientWarning,
     LocalCoefficients,
     RicciFlowResult,
+    TieDecidedWarning,
     adjusted_coefficient,
     aggregated_coefficient,
     coefficient_from_totals,
@@ -36,5 +42,6 @@ __all__ = [
     "hop_distance_totals", "hop_distance_matrix", "RicciFlowResult", "LocalCoefficients",
     "CollapsedLayerWarning", "ricci_coefficient", "geometry_table", "coefficient_from_totals",
     "aggregated_coefficient", "adjusted_coefficient", "fisher_z", "pearson",
-    "local_and_layer_coefficients", "select_representations",
+    "local_and_layer_coefficients", "select_representations", "TieDecidedWarning",
+    "DegenerateCoefficientWarning",
 ]

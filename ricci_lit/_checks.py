@@ -5,6 +5,8 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["is_int"]
+
 
 def is_int(v: Any) -> bool:
     """True for a Python or NumPy integer that is not a bool."""

@@ -1,13 +1,30 @@
-"""What the chapters share: the results loaders each chapter renders (a committed store, or the
-quick profile computed on the spot), and where the repository's results live."""
+"""What the chapters share, so that a chapter only imports and explains.
+
+* the prologue every chapter runs (:func:`chapter_setup`: profile check, parameters, provenance);
+* where the repository is (:func:`repository_root`) and where its results live
+  (:func:`resolve_results_root`);
+* the results loaders each results chapter renders (:func:`book_results`: a committed store, or
+  the quick profile computed on the spot; :func:`book_coefficients`, :func:`book_p2`,
+  :func:`book_sensitivity`);
+* the benchmark tables some chapters show (:func:`read_benchmark`), and a docstring shown as
+  MyST Markdown (:func:`docstring_as_myst`).
+
+The top of the layers: may import every subpackage (:mod:`ricci_lit.experiments`,
+:mod:`ricci_lit.analysis`, ...); nothing in the package imports it.
+"""
 from __future__ import annotations
 
+import inspect
+import json
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
 
+import ricci_lit
 from ricci_lit.analysis.coefficients import k_phrase
 from ricci_lit.analysis.sensitivity import (
     Sensitivity,
@@ -34,7 +51,7 @@ class BookResults:
     Attributes
     ----------
     networks, geometry, manifest
-        As :func:`load_results` returns them.
+        As :func:`~ricci_lit.experiments.paper1.load_results` returns them.
     source
         ``"paper"`` (the full paper profile's store, complete) or ``"quick"``.
     directory
@@ -60,13 +77,99 @@ class BookResults:
     problems_missing: tuple[str, ...] = ()
 
 
+def repository_root() -> Path:
+    """The repository holding the installed (editable) package, whatever the working directory."""
+    return Path(ricci_lit.__file__).resolve().parents[1]
+
+
+def chapter_setup(profile: str, profiles: Mapping[str, Any], /, **parameters: Any) -> dict[str, Any]:
+    """The prologue of every chapter: check the profile, resolve the parameters, print provenance.
+
+    Parameters
+    ----------
+    profile
+        The chapter's ``profile`` parameter; must be a key of ``profiles``.
+    profiles
+        The chapter's profiles: ``{name: {parameter: value}}`` (or any mapping with the valid
+        names as keys, e.g. :data:`ricci_lit.experiments.paper1.PROFILES`).
+    parameters
+        The chapter's parameters; each left ``None`` takes the value of ``profiles[profile]``
+        when that has one.
+
+    Returns
+    -------
+    dict
+        The resolved parameters, and ``provenance``: :func:`ricci_lit.provenance` of ``profile``
+        and them. Prints one line with the package version, the git commit and the profile.
+    """
+    if profile not in profiles:
+        raise ValueError(f"profile must be one of {sorted(profiles)}, got {profile!r}")
+    settings = profiles[profile]
+    resolved = {name: (settings[name] if value is None and isinstance(settings, Mapping) and name in settings
+                       else value) for name, value in parameters.items()}
+    prov = ricci_lit.provenance(profile=profile, **resolved)
+    print(f"ricci_lit {prov['ricci_lit']}, git {prov['git_sha']}, profile {profile!r}")
+    return {**resolved, "provenance": prov}
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A benchmark table and its provenance (:func:`read_benchmark`)."""
+
+    table: pd.DataFrame | None
+    meta: dict[str, Any]
+    path: Path
+
+    @property
+    def present(self) -> bool:
+        return self.table is not None
+
+
+def read_benchmark(csv: str | Path) -> Benchmark:
+    """A benchmark's CSV table and the JSON written beside it (same name, ``.json``).
+
+    A relative ``csv`` is read from :func:`repository_root`. A missing CSV gives
+    ``table = None``; a missing JSON an empty ``meta``.
+    """
+    path = Path(csv)
+    full = path if path.is_absolute() else repository_root() / path
+    if not full.exists():
+        return Benchmark(None, {}, path)
+    meta_path = full.with_suffix(".json")
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    return Benchmark(pd.read_csv(full), meta, path)
+
+
+def docstring_as_myst(fn: Any) -> str:
+    """The description part of a numpydoc docstring (up to "Parameters"), with its reStructuredText
+    math and cross-references rewritten as MyST Markdown for display (presentation only)."""
+    text = inspect.getdoc(fn).split("\nParameters\n")[0]
+    lines, out, i = text.splitlines(), [], 0
+    while i < len(lines):
+        if lines[i].strip() == ".. math::":
+            i += 1
+            block = []
+            while i < len(lines) and (lines[i].startswith("    ") or not lines[i].strip()):
+                block.append(lines[i][4:])
+                i += 1
+            for eq in "\n".join(block).strip().split("\n\n"):
+                out += ["$$", eq.strip(), "$$", ""]
+            continue
+        out.append(lines[i])
+        i += 1
+    md = "\n".join(out)
+    md = re.sub(r":math:`([^`]*)`", r"$\1$", md)
+    md = re.sub(r":(?:func|class|data|mod|attr|meth):`~?([^`]*)`", r"`\1`", md)
+    return md.replace("``", "`")
+
+
 def resolve_results_root(root: str | Path) -> Path:
     """A results root as the book means it: an absolute path as is; a relative one against the
     working directory when that is the repository holding the (editable) package, else against
     that repository, so a chapter re-executed elsewhere (nbval runs in a scratch directory)
     reads the same results instead of recomputing them."""
     root = Path(root)
-    repo = Path(__file__).resolve().parents[2]
+    repo = repository_root()
     if not root.is_absolute() and Path.cwd().resolve() != repo:
         return repo / root
     return root
@@ -125,7 +228,7 @@ def book_results(profile: str = "quick", *, root: str | Path = "results", device
     out = root / prof.name
     summary = run_sweep(prof, out, device=device, data_dir=data_dir, progress=progress)
     nets, geo, manifest = load_results(out)
-    how = "computed during this build" if summary.networks_computed else "reused from an earlier build"
+    how = "computed during this build" if summary.chunks_written else "reused from an earlier build"
     desc = (f"the `{prof.name}` profile ({len(nets)} networks: {len(prof.problems)} problems × "
             f"{len(prof.architectures)} architectures × {prof.n_seeds} seeds), {how} in `{out}`")
     if prof.name != "paper":
@@ -156,8 +259,6 @@ def book_coefficients(root: str | Path = "results", *, name: str = "paper-coeffi
     disagree about which problems are shown). A relative ``root`` is resolved as the results
     chapters resolve theirs (:func:`ricci_lit.book.resolve_results_root`).
     """
-    from ricci_lit.book import resolve_results_root
-
     directory = resolve_results_root(root) / name
     if not (directory / "manifest.json").exists():
         return None
@@ -183,11 +284,9 @@ def book_coefficients(root: str | Path = "results", *, name: str = "paper-coeffi
 
 def book_p2(root: str | Path = "results", *, name: str = "paper-p2"
             ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]] | None:
-    """The committed store ``root/name`` of :func:`run_p2_experiments` for the book, or ``None``
+    """The committed store ``root/name`` of :func:`~ricci_lit.experiments.paper2.run_p2_experiments` for the book, or ``None``
     when it is absent or holds nothing yet (a relative ``root`` is resolved as the results
     chapters resolve theirs, :func:`ricci_lit.book.resolve_results_root`)."""
-    from ricci_lit.book import resolve_results_root
-
     directory = resolve_results_root(root) / name
     if not (directory / "manifest.json").exists():
         return None
@@ -207,8 +306,6 @@ def book_sensitivity(root: str | Path = "results", *, reference: str = "paper",
     relative ``root`` is resolved as :func:`ricci_lit.book.resolve_results_root` does. Every
     store is read once."""
     from ricci_lit.experiments.paper1 import load_results
-    from ricci_lit.book import resolve_results_root
-
     root = resolve_results_root(root)
     found = sorted(p for p in root.glob(f"{prefix}*") if (p / "manifest.json").exists())
     skipped: dict[str, str] = {}

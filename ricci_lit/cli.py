@@ -4,22 +4,38 @@
 stored in ``ACTS.npz`` (``arr_0 … arr_M`` as ``numpy.savez(path, *reps)`` writes them, or named
 arrays in the order stored). Bad input exits with status 2 and one line on stderr naming the
 problem; a disconnected graph is not an error (``rho`` is ``null`` and the output says where).
+``ricci-lit coefficient --model MODEL --inputs X.npy --layers a,b,c --k K`` does the same for the
+named layers of a torch model: ``MODEL`` is a ``torch.export`` archive (``.pt2``) or
+``package.module:factory`` with ``--weights STATE_DICT``; nothing is unpickled (see
+:mod:`ricci_lit.networks.model_files`); ``--json`` adds the layer names.
+
+Exit status of every command: **0** success; **2** a bad command line or bad input — a missing,
+unreadable or non-regular file (a FIFO or a device is refused before it is opened), a corrupt
+``.npz``/``.npy`` (bad header, data shorter than the header says, corrupt compressed data, object
+arrays: ``pickle`` is never used), non-numeric data (strings, complex, ``timedelta64``), a results
+directory whose manifest, chunks or checkpoints are not what the store wrote — always one line
+``ricci-lit: error: …`` on stderr, never a traceback; **1** the output could not be written (a full
+disk: one line on stderr); **141** (128 + SIGPIPE, as a shell reports a tool stopped by a closed pipe)
+when the reader of standard output went away (``ricci-lit report … | head -1``), silently;
+**130** interrupted. ``--json`` output is strict JSON (no ``NaN``: non-finite numbers are ``null``).
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 import re
 import sys
 import warnings
-import zipfile
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
-from ricci_lit.geometry.engine import DEFAULT_CURVATURES
+from ricci_lit._files import UnreadableFileError, read_npz
 from ricci_lit.geometry.curvature import CURVATURES
+from ricci_lit.geometry.engine import DEFAULT_CURVATURES
 from ricci_lit.geometry.knn import MODES
 
 __all__ = ["main", "load_representations", "UsageError"]
@@ -33,45 +49,64 @@ def load_representations(path: str | Path) -> list[np.ndarray]:
     """Read the representations of an ``.npz`` file, in order.
 
     Arrays named ``arr_0, arr_1, …`` are ordered by their number; other names keep the order in
-    which they are stored. Raises :class:`UsageError` with a one-line reason on any problem.
+    which they are stored. Only a regular file is opened (a FIFO or a device is refused before it
+    can block or fill memory); each member's ``.npy`` header is checked against the bytes it holds
+    before anything is allocated, and object arrays are refused (``pickle`` is never used), see
+    :func:`ricci_lit._files.read_npz`. Raises :class:`UsageError` with a one-line reason naming the
+    file on any problem.
     """
     p = Path(path)
-    if not p.exists():
-        raise UsageError(f"{p}: no such file")
-    if p.is_dir():
-        raise UsageError(f"{p}: is a directory, expected an .npz file")
-    if not zipfile.is_zipfile(p):
-        raise UsageError(f"{p}: cannot be read as .npz: not a zip archive (expected what numpy.savez writes)")
     try:
-        with np.load(p, allow_pickle=False) as data:
-            names = list(data.files)
-            if not names:
-                raise UsageError(f"{p}: contains no arrays")
-            if all(re.fullmatch(r"arr_\d+", nm) for nm in names):
-                names.sort(key=lambda nm: int(nm[4:]))
-            arrays = []
-            for nm in names:
-                try:
-                    arr = data[nm]
-                except ValueError:  # object arrays would need pickle
-                    raise UsageError(f"{p}: array {nm!r} holds Python objects, not numbers") from None
-                if not isinstance(arr, np.ndarray):
-                    raise UsageError(f"{p}: member {nm!r} is not a numpy array")
-                arrays.append(arr)
-    except UsageError:
-        raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise UsageError(f"{p}: cannot be read as .npz ({type(exc).__name__}: {exc})") from None
-    return arrays
+        members = read_npz(p)
+    except (UnreadableFileError, FileNotFoundError, PermissionError) as exc:
+        raise UsageError(str(exc)) from None
+    if not members:
+        raise UsageError(f"{p}: contains no arrays")
+    names = list(members)
+    for nm in names:
+        if not isinstance(members[nm], np.ndarray):
+            raise UsageError(f"{p}: member {nm!r} is not a numpy array")
+    if all(re.fullmatch(r"arr_\d+", nm) for nm in names):
+        names.sort(key=lambda nm: int(nm[4:]))
+    return [members[nm] for nm in names]
+
+
+def _strict(value: Any) -> Any:
+    """``value`` with every non-finite float as ``None`` and numpy scalars as Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): _strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_strict(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def _print_json(value: Any) -> None:
+    """Print one strict JSON document (RFC 8259: no ``NaN``/``Infinity``) on one line."""
+    print(json.dumps(_strict(value), allow_nan=False, default=str))
+
+
+#: dtype kinds accepted as representations: bool, signed and unsigned integers, real floats. Not
+#: timedelta64/datetime64 ("m"/"M", though numpy counts timedelta64 as an integer), complex, strings,
+#: bytes, structured or object arrays.
+_NUMERIC_KINDS = frozenset("biuf")
 
 
 def _coefficient(args: argparse.Namespace) -> int:
     from ricci_lit.geometry.coefficients import CollapsedLayerWarning, ricci_coefficient
 
+    if (args.acts is None) == (args.model is None):
+        raise UsageError("coefficient: give either ACTS.npz or --model MODEL --inputs X.npy --layers a,b,c")
+    if args.model is not None:
+        return _coefficient_of_model(args)
+    for opt in ("inputs", "layers", "weights"):
+        if getattr(args, opt) is not None:
+            raise UsageError(f"coefficient: --{opt} applies to --model only")
     reps = load_representations(args.acts)
-    for i, X in enumerate(reps):
-        if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool) or np.iscomplexobj(X):
-            raise UsageError(f"representation {i}: non-numeric data (dtype {X.dtype})")
+    _check_numeric(reps)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CollapsedLayerWarning)
         try:
@@ -82,15 +117,54 @@ def _coefficient(args: argparse.Namespace) -> int:
     for w in caught:
         if issubclass(w.category, CollapsedLayerWarning):
             print(f"warning: {w.message}", file=sys.stderr)
-    out = res.to_dict(include_local=args.local, include_layer=args.layer)
+    return _print_coefficients(res, res.to_dict(include_local=args.local, include_layer=args.layer), args)
+
+
+def _check_numeric(reps: Sequence[np.ndarray], what: str = "representation") -> None:
+    for i, X in enumerate(reps):
+        if X.dtype.kind not in _NUMERIC_KINDS:  # timedelta64 is a numpy integer subtype: name the kinds
+            raise UsageError(f"{what} {i}: non-numeric data (dtype {X.dtype}); "
+                             "expected bool, integer or real floating-point numbers")
+
+
+def _coefficient_of_model(args: argparse.Namespace) -> int:
+    """``coefficient --model MODEL --inputs X.npy --layers a,b,c``: a user's torch model (issue 15)."""
+    if args.inputs is None or args.layers is None:
+        raise UsageError("coefficient --model needs --inputs X.npy and --layers a,b,c")
+    from ricci_lit.geometry.coefficients import CollapsedLayerWarning
+    from ricci_lit.networks.model_files import ModelFileError, analyze_user_model, load_user_model, read_inputs
+
+    try:
+        x = read_inputs(args.inputs)
+        _check_numeric([x], "inputs")
+        um = load_user_model(args.model, [t.strip() for t in args.layers.split(",")], weights=args.weights)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", CollapsedLayerWarning)
+            res = analyze_user_model(um, x, args.k, curvature=args.curvature, mode=args.mode,
+                                     local=args.local or args.layer,
+                                     flatten=True if args.flatten == "c" else "mean",
+                                     include_input=not args.no_input, device=args.device)
+    except (ModelFileError, ValueError, TypeError) as exc:
+        raise UsageError(" ".join(str(exc).split()) or type(exc).__name__) from None
+    for w in caught:
+        if issubclass(w.category, CollapsedLayerWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
+    return _print_coefficients(res.result, res.to_dict(include_local=args.local, include_layer=args.layer),
+                               args, res.layers)
+
+
+def _print_coefficients(res: Any, out: dict, args: argparse.Namespace,
+                        names: Sequence[str] | None = None) -> int:
     if args.json:
-        print(json.dumps(out))
+        _print_json(out)
         return 0
     print(f"n = {res.n}, k = {res.k}, curvature = {res.curvature}, mode = {res.mode}")
-    print(f"{'layer':>5} {'Ric_l':>14} {'g_l':>16} {'eta_l':>16} {'connected':>9}")
+    name_col = f" {'name':<16}" if names is not None else ""
+    print(f"{'layer':>5}{name_col} {'Ric_l':>14} {'g_l':>16} {'eta_l':>16} {'connected':>9}")
     for i in range(len(res.ric)):
         eta = f"{res.eta[i]:16.0f}" if i < len(res.eta) else " " * 16
-        print(f"{i:>5} {res.ric[i]:14.1f} {res.g[i]:16.0f} {eta} {str(res.connected[i]):>9}")
+        name = f" {names[i]:<16}" if names is not None else ""
+        print(f"{i:>5}{name} {res.ric[i]:14.1f} {res.g[i]:16.0f} {eta} {str(res.connected[i]):>9}")
     print(f"rho = {res.rho:.4f}" if res.rho is not None else f"rho undefined: {res.rho_reason}")
     if args.local:
         print("local: " + json.dumps(out["local"]))
@@ -113,9 +187,52 @@ def _int_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
+def _worker_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of workers, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of workers, got {text!r}")
+    return value
+
+
+def _add_cluster_flags(p: argparse.ArgumentParser) -> None:
+    """``--workers N`` / ``--scheduler ADDRESS``: where a plan's units run (default: this process)."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=_worker_count, metavar="N",
+                   help="run the units on a local Dask cluster of N single-threaded worker processes "
+                        "(with --device cuda: one per GPU)")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the units on an existing Dask cluster, e.g. tcp://host:8786")
+
+
+def _cluster(args: argparse.Namespace, device: str = "cpu"):
+    """The context of ``--workers`` / ``--scheduler``: yields the executor (``None``: serial, no Dask)."""
+    import contextlib
+
+    workers, scheduler = getattr(args, "workers", None), getattr(args, "scheduler", None)
+    if workers is None and scheduler is None:
+        return contextlib.nullcontext(None)
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise UsageError("--workers/--scheduler need dask[distributed] (pip install 'dask[distributed]')") from None
+    from ricci_lit.experiments.executors import open_executor
+
+    if device == "auto":
+        from ricci_lit.geometry._torch import resolve_device
+
+        device = str(resolve_device(device))
+    return open_executor(workers, scheduler, device=device,
+                         announce=None if getattr(args, "no_progress", False) else
+                         (lambda line: print(line, file=sys.stderr)))
+
+
 def _sweep(args: argparse.Namespace) -> int:
-    from ricci_lit.experiments.store import StoreMismatchError
     from ricci_lit.experiments.paper1 import get_profile, run_sweep
+    from ricci_lit.experiments.runner import UnitsFailedError
+    from ricci_lit.experiments.store import StoreMismatchError
 
     try:
         profile = get_profile(args.profile, problems=args.problems, architectures=args.architectures,
@@ -123,15 +240,17 @@ def _sweep(args: argparse.Namespace) -> int:
                               pixel_scale=args.pixel_scale, mode=args.mode,
                               k_synthetic=args.k_synthetic, k_real=args.k_real)
         out = args.out or f"results/{profile.name}"
-        summary = run_sweep(profile, out, device=args.device, data_dir=args.data_dir,
-                            progress=not args.no_progress,
-                            save_representations=args.save_representations or (), pack=args.pack)
-    except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError) as exc:
+        with _cluster(args, args.device) as executor:
+            summary = run_sweep(profile, out, device=args.device, data_dir=args.data_dir,
+                                progress=not args.no_progress,
+                                save_representations=args.save_representations or (), pack=args.pack,
+                                executor=executor)
+    except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError, UnitsFailedError) as exc:
         raise UsageError(str(exc).splitlines()[0] if args.json else str(exc)) from None
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in summary.stages.items())
-    print(f"sweep {profile.name}: {summary.networks_computed} networks computed, "
-          f"{summary.networks_done_before} already done, {summary.networks_total} in the profile; "
-          f"{summary.wall_seconds:.1f} s ({stages}); results in {summary.out}")
+    print(f"sweep {profile.name}: {summary.chunks_written} networks computed, "
+          f"{summary.chunks_before} already done, {summary.chunks_total} in the profile; "
+          f"{summary.seconds:.1f} s ({stages}); results in {summary.out}")
     return 0
 
 
@@ -151,13 +270,14 @@ def _pack(args: argparse.Namespace) -> int:
 
 
 def _checkpoints(args: argparse.Namespace) -> int:
+    from ricci_lit.experiments.checkpoints import recreate_checkpoints
     from ricci_lit.experiments.store import StoreMismatchError
-    from ricci_lit.experiments.paper1 import recreate_checkpoints
 
     try:
-        table = recreate_checkpoints(args.results, problems=args.problems, architectures=args.architectures,
-                                     seeds=args.seeds, device=args.device, data_dir=args.data_dir,
-                                     progress=not args.no_progress)
+        with _cluster(args, args.device) as executor:
+            table = recreate_checkpoints(args.results, problems=args.problems, architectures=args.architectures,
+                                         seeds=args.seeds, device=args.device, data_dir=args.data_dir,
+                                         progress=not args.no_progress, executor=executor)
     except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError, RuntimeError) as exc:
         raise UsageError(str(exc)) from None
     if table.empty:
@@ -186,33 +306,37 @@ def _k_or_best(text: str) -> int | str | list[int]:
 
 def _coefficients(args: argparse.Namespace) -> int:
     from ricci_lit.experiments.coefficients import run_coefficient_sweep
+    from ricci_lit.experiments.runner import UnitsFailedError
     from ricci_lit.experiments.store import StoreMismatchError
 
     try:
-        summary = run_coefficient_sweep(
-            args.results, args.out, problems=args.problems, architectures=args.architectures,
-            seeds=args.seeds, states=args.states, k=args.k, modes=args.modes, curvatures=args.curvatures,
-            data_dir=args.data_dir, progress=not args.no_progress)
-    except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError) as exc:
+        with _cluster(args) as executor:
+            summary = run_coefficient_sweep(
+                args.results, args.out, problems=args.problems, architectures=args.architectures,
+                seeds=args.seeds, states=args.states, k=args.k, modes=args.modes, curvatures=args.curvatures,
+                data_dir=args.data_dir, progress=not args.no_progress, executor=executor)
+    except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError, UnitsFailedError) as exc:
         raise UsageError(str(exc)) from None
-    for line in summary.skipped:
+    for line in summary.notes:
         print(f"skipped {line}")
-    print(f"coefficients: {summary.units_computed} networks computed, {summary.units_done_before} already done, "
-          f"{summary.units_total} selected; {summary.wall_seconds:.1f} s; results in {summary.out}")
+    print(f"coefficients: {summary.chunks_written} networks computed, {summary.chunks_before} already done, "
+          f"{summary.chunks_total} selected; {summary.seconds:.1f} s; results in {summary.out}")
     return 0
 
 
 def _p2(args: argparse.Namespace) -> int:
     from ricci_lit.experiments.paper2 import run_p2_experiments
+    from ricci_lit.experiments.runner import UnitsFailedError
     from ricci_lit.experiments.store import StoreMismatchError
 
     try:
-        r = run_p2_experiments(args.out, args.plan, parts=args.parts, device=args.device, data_dir=args.data_dir,
-                               progress=not args.no_progress)
-    except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError) as exc:
+        with _cluster(args, args.device) as executor:
+            r = run_p2_experiments(args.out, args.plan, parts=args.parts, device=args.device,
+                                   data_dir=args.data_dir, progress=not args.no_progress, executor=executor)
+    except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError, UnitsFailedError) as exc:
         raise UsageError(str(exc)) from None
-    print(f"p2 {args.plan}: {r['computed']} units computed, {r['done_before']} already done, {r['units']} in the "
-          f"plan; {r['wall_seconds']:.1f} s; results in {r['out']}")
+    print(f"p2 {args.plan}: {r.chunks_written} units computed, {r.chunks_before} already done, {r.chunks_total} in "
+          f"the plan; {r.seconds:.1f} s; results in {r.out}")
     return 0
 
 
@@ -229,7 +353,7 @@ def _report(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as exc:
         raise UsageError(str(exc)) from None
     if args.json:
-        print(json.dumps(rep.to_dict()))
+        _print_json(rep.to_dict())
         return 0
     import pandas as pd
 
@@ -273,9 +397,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
     if args.json:
         def rows(frame):
             return json.loads(frame.to_json(orient="records"))
-        print(json.dumps({"headline": rows(res.headline), "configurations": rows(res.configurations),
+        _print_json({"headline": rows(res.headline), "configurations": rows(res.configurations),
                           "settings": {k: {s: list(v) for s, v in d.items()} for k, d in res.settings.items()},
-                          "ks": res.ks}))
+                          "ks": res.ks})
         return 0
     import pandas as pd
 
@@ -325,8 +449,16 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ricci-lit", description="Deep learning as Ricci flow: coefficients, sweeps, reports.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    c = sub.add_parser("coefficient", help="Ricci coefficients of stored representations")
-    c.add_argument("acts", help="an .npz file of representations arr_0 … arr_M")
+    c = sub.add_parser("coefficient", help="Ricci coefficients of stored representations or of a torch model's layers")
+    c.add_argument("acts", nargs="?", help="an .npz file of representations arr_0 … arr_M")
+    c.add_argument("--model", help="a torch.export archive (.pt2) or package.module:factory (with --weights)")
+    c.add_argument("--inputs", help="with --model: the input points, an .npy file [n, …]")
+    c.add_argument("--layers", help="with --model: comma-separated module names, in order")
+    c.add_argument("--weights", help="with --model package.module:factory: a state dict (torch.load weights_only)")
+    c.add_argument("--flatten", choices=("c", "mean"), default="c",
+                   help="with --model: feature maps flattened in C order, or averaged over positions")
+    c.add_argument("--no-input", action="store_true", help="with --model: leave the input out of the layers")
+    c.add_argument("--device", default="auto", help="with --model: auto, cpu or cuda[:i]")
     c.add_argument("--k", type=_positive_int, required=True, help="neighbours per point")
     c.add_argument("--curvature", choices=CURVATURES, default="forman")
     c.add_argument("--mode", choices=MODES, default="union")
@@ -356,6 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--pack", action="store_true",
                    help="pack each problem's chunks into one compact file when it is done")
     w.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    _add_cluster_flags(w)
     w.set_defaults(func=_sweep)
 
     k = sub.add_parser("pack", help="pack a results directory's chunks into one compact file per problem")
@@ -373,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to train (the device the networks were trained on; cpu by default)")
     h.add_argument("--data-dir", help="directory holding the MNIST / Fashion-MNIST IDX files")
     h.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_cluster_flags(h)
     h.set_defaults(func=_checkpoints)
 
     f = sub.add_parser("coefficients",
@@ -388,6 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--curvatures", type=_csv, default=list(DEFAULT_CURVATURES), help="curvature notions")
     f.add_argument("--data-dir", help="directory holding the MNIST / Fashion-MNIST IDX files")
     f.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_cluster_flags(f)
     f.set_defaults(func=_coefficients)
 
     q = sub.add_parser("p2", help="paper 2's training trajectories and depth profiles (resumable)")
@@ -397,6 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     q.add_argument("--data-dir", help="directory holding the MNIST / Fashion-MNIST IDX files")
     q.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_cluster_flags(q)
     q.set_defaults(func=_p2)
 
     r = sub.add_parser("report", help="paper 1's analysis of a results directory")
@@ -414,17 +550,119 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``ricci-lit`` command; returns the exit status."""
+class _StdoutError(Exception):
+    """Writing to standard output failed (a closed pipe, a full disk); carries the ``OSError``."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _GuardedStdout:
+    """``sys.stdout`` while a command runs: an ``OSError`` from writing it becomes :class:`_StdoutError`.
+
+    So no command's own ``except OSError``/``PermissionError`` mistakes a closed pipe or a full disk
+    on standard output for a problem with its files, and :func:`main` can end such a run cleanly.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError as exc:
+            raise _StdoutError(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            raise _StdoutError(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _silence(stream: Any) -> None:
+    """Point the descriptor under ``stream`` at ``/dev/null`` so the interpreter's last flush cannot fail."""
     try:
-        args = build_parser().parse_args(argv)
-        return int(args.func(args))
+        fd = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError, AttributeError):  # not a real file (e.g. captured in a test)
+        return
+    try:
+        os.dup2(devnull, fd)
+    except OSError:
+        pass
+    finally:
+        os.close(devnull)
+
+
+def _user_error(exc: BaseException) -> bool:
+    """Errors of the input or the environment that any command may meet: one line, exit 2."""
+    if isinstance(exc, (UnreadableFileError, PermissionError)):
+        return True
+    if "ricci_lit.experiments.store" in sys.modules:  # only then can a store error have been raised
+        from ricci_lit.experiments.store import StoreMismatchError
+        return isinstance(exc, StoreMismatchError)
+    return False
+
+
+def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                    line: str | None = None) -> str:
+    """The package's own warnings as one line ``warning: …`` (no source line); others as Python does."""
+    if category.__module__.split(".")[0] == "ricci_lit":
+        return "warning: " + " ".join(str(message).split()) + "\n"
+    return _PYTHON_FORMATWARNING(message, category, filename, lineno, line)
+
+
+_PYTHON_FORMATWARNING = warnings.formatwarning
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ricci-lit`` command; returns the exit status.
+
+    Exit status: 0 success; 2 a bad command line or bad input (one line ``ricci-lit: error: …`` on
+    stderr); 1 the output could not be written (e.g. ``> /dev/full``: one line on stderr); 141
+    (128 + SIGPIPE, what a shell reports for a tool a closed pipe stops) when standard output is a
+    pipe its reader closed (``ricci-lit report … | head -1``), without a word; 130 interrupted.
+    The package's warnings (a collapsed layer, a chunk moved aside, …) print as one line ``warning: …``.
+    """
+    real, formatwarning = sys.stdout, warnings.formatwarning
+    guarded = sys.stdout = _GuardedStdout(real)
+    warnings.formatwarning = _format_warning
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+            code = int(args.func(args))
+            sys.stdout.flush()
+            return code
+        except SystemExit:  # --help / --version print, then exit: flush while still guarded
+            sys.stdout.flush()
+            raise
+    except _StdoutError as exc:
+        _silence(real)
+        if isinstance(exc.error, BrokenPipeError) or exc.error.errno == errno.EPIPE:
+            return 141
+        print(f"ricci-lit: error: cannot write the output: {exc.error.strerror or exc.error}", file=sys.stderr)
+        return 1
     except UsageError as exc:
         print(f"ricci-lit: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ricci-lit: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if not _user_error(exc):
+            raise
+        print(f"ricci-lit: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+              file=sys.stderr)
+        return 2
+    finally:
+        warnings.formatwarning = formatwarning
+        if sys.stdout is guarded:
+            sys.stdout = real
 
 
 if __name__ == "__main__":  # pragma: no cover

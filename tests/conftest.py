@@ -132,3 +132,16 @@ def layered_reps(rng) -> list[np.ndarray]:
         W = rng.normal(size=(reps[-1].shape[1], d))
         reps.append(np.maximum(reps[-1] @ W, 0.0) + 0.05 * rng.normal(size=(n, d)))
     return reps
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run a test with one torch thread (tiny batched matmuls are much faster single-threaded,
+    especially on a shared machine); the previous count is restored. Modules that train or
+    evaluate networks use it for every test: ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)

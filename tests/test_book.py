@@ -149,16 +149,7 @@ def test_site_builds_from_the_executed_chapters(executed_dir, tmp_path):
     missing = [c for c in CHAPTERS if not (executed_dir / f"{c}.ipynb").exists()]
     if missing:
         pytest.skip(f"chapters not executed in this session: {missing}")
-    import shutil
-
-    root = tmp_path / "book-root"
-    (root / "book" / "executed").mkdir(parents=True)
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(ROOT / name, root / name)
-    shutil.copy(ROOT / "book" / "index.md", root / "book" / "index.md")
-    for c in CHAPTERS:
-        shutil.copy(executed_dir / f"{c}.ipynb", root / "book" / "executed" / f"{c}.ipynb")
-    (root / "ricci_lit").symlink_to(ROOT / "ricci_lit")  # chapters literalinclude the package source
+    root = executor.stage_book(tmp_path / "book-root", executed_dir)
     jb = Path(sys.executable).with_name("jupyter-book")
     proc = subprocess.run([str(jb), "build", str(root), "-W", "-n", "--keep-going"],
                           capture_output=True, text=True, timeout=NBVAL_TIMEOUT_S)

@@ -1,5 +1,11 @@
 """Summaries of paper 2's coefficient tables: per-configuration summaries, sign agreement between
-two states or curvatures, and the k-robustness of the local coefficient."""
+two curvatures or graph modes, and the k-robustness of the local coefficient.
+
+Sign agreement has one rule here, :func:`same_sign` (``sign(a) == sign(b)``, network by network),
+used by :func:`sign_agreement`, :func:`mode_agreement` and the variant comparison of
+:mod:`ricci_lit.analysis.sensitivity`. Imports numpy and pandas only (and
+:data:`ricci_lit.data.problems.WELL_TRAINED_THRESHOLD` where a threshold defaults to it).
+"""
 from __future__ import annotations
 
 import math
@@ -55,38 +61,82 @@ def summarise_coefficients(networks: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
-def sign_agreement(networks: pd.DataFrame, column: str = "rho",
-                   by: Sequence[str] = ("problem", "architecture", "state")) -> pd.DataFrame:
-    """Does the conclusion (the sign of ``column``) depend on the curvature notion?
+def same_sign(a: Any, b: Any) -> np.ndarray:
+    """Network by network: whether ``a`` and ``b`` have the same sign (``sign(a) == sign(b)``,
+    so two zeros agree). Equal-length 1-D inputs; compare only defined values (NaN never agrees)."""
+    x = np.asarray(a, dtype=np.float64)
+    y = np.asarray(b, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"same_sign needs two 1-D series of equal length, got {x.shape} and {y.shape}")
+    return np.sign(x) == np.sign(y)
 
-    For every pair of curvatures ``(a, b)`` (rows/columns of a square frame): the fraction of
-    networks, among those where both values are defined, whose ``column`` has the same sign under
-    ``a`` and ``b``. Networks are matched on ``network``, ``seed`` and the columns of ``by`` that
-    exist. The diagonal is 1 (when any value is defined).
+
+def sign_agreement(networks: pd.DataFrame, column: str = "rho",
+                   by: Sequence[str] = ("problem", "architecture", "state"), *,
+                   across: str = "curvature") -> pd.DataFrame:
+    """Does the conclusion (the sign of ``column``) depend on the curvature notion (or graph mode)?
+
+    For every pair ``(a, b)`` of the values of ``across`` (``"curvature"``, or ``"mode"`` for
+    the graph construction; rows/columns of a square frame): the fraction of networks, among
+    those where both values are defined, whose ``column`` has the same sign under ``a`` and ``b``
+    (:func:`same_sign`). Networks are matched on ``network``, ``seed`` and the columns of ``by``
+    that exist. The diagonal is 1 (when any value is defined).
 
     Raises
     ------
     ValueError
-        When ``column``, ``curvature`` or ``network`` is missing.
+        When ``column``, ``across`` or ``network`` is missing.
     """
-    need = [column, "curvature", "network"]
+    need = [column, across, "network"]
     missing = [c for c in need if c not in networks.columns]
     if missing:
         raise ValueError(f"networks table lacks columns {missing}")
-    keys = [c for c in (*by, "network", "seed") if c in networks.columns]
-    wide = networks.pivot_table(index=keys, columns="curvature", values=column, aggfunc="first",
+    keys = [c for c in (*by, "network", "seed") if c in networks.columns and c != across]
+    wide = networks.pivot_table(index=keys, columns=across, values=column, aggfunc="first",
                                 dropna=False)
-    curv = list(dict.fromkeys(networks["curvature"]))
-    wide = wide.reindex(columns=curv)
-    out = pd.DataFrame(np.nan, index=curv, columns=curv)
-    for a in curv:
-        for b in curv:
+    levels = list(dict.fromkeys(networks[across]))
+    wide = wide.reindex(columns=levels)
+    out = pd.DataFrame(np.nan, index=levels, columns=levels)
+    for a in levels:
+        for b in levels:
             va, vb = wide[a].to_numpy(float), wide[b].to_numpy(float)
             ok = np.isfinite(va) & np.isfinite(vb)
             if ok.any():
-                out.loc[a, b] = float((np.sign(va[ok]) == np.sign(vb[ok])).mean())
-    out.index.name = "curvature"
+                out.loc[a, b] = float(same_sign(va[ok], vb[ok]).mean())
+    out.index.name = across
     return out
+
+
+def mode_agreement(networks: pd.DataFrame, column: str = "rho_hidden", *,
+                   modes: tuple[str, str] = ("union", "r-compat"),
+                   by: Sequence[str] = ("problem", "curvature")) -> pd.DataFrame:
+    """The same networks' coefficient under two kNN graph modes, per group of ``by``.
+
+    ``networks`` is a coefficients table with a ``mode`` column
+    (:func:`ricci_lit.experiments.coefficients.load_coefficients`); networks are matched on
+    ``problem, architecture, seed, curvature``. Per group: ``networks`` (defined under both
+    modes), the share negative under each mode (among its defined values), and ``same sign``,
+    the share of networks defined under both whose ``column`` has the same sign (:func:`same_sign`).
+    """
+    need = [column, "mode", "problem", "architecture", "seed", "curvature"]
+    missing = [c for c in need if c not in networks.columns]
+    if missing:
+        raise ValueError(f"networks table lacks columns {missing}")
+    a, b = modes
+    wide = networks.pivot_table(index=["problem", "architecture", "seed", "curvature"], columns="mode",
+                                values=column)
+    for m in modes:
+        if m not in wide.columns:
+            raise ValueError(f"no networks with mode {m!r}")
+
+    def one(g: pd.DataFrame) -> pd.Series:
+        both = g.dropna()
+        return pd.Series({"networks": int(g.notna().all(axis=1).sum()),
+                          f"negative, {a}": float((g[a].dropna() < 0).mean()),
+                          f"negative, {b}": float((g[b].dropna() < 0).mean()),
+                          "same sign": float(same_sign(both[a], both[b]).mean())})
+
+    return wide.groupby(level=list(by)).apply(one)
 
 
 def k_phrase(k: Any) -> str:
@@ -108,7 +158,7 @@ def k_robustness(networks: pd.DataFrame, *, curvature: str = "approx-ollivier", 
     Parameters
     ----------
     networks
-        The network table of :func:`load_coefficients`.
+        The network table of :func:`~ricci_lit.experiments.coefficients.load_coefficients`.
     curvature, mode, state
         Which rows to summarise (P2: Ollivier, here its approximation by default; union graphs;
         trained networks).

@@ -32,12 +32,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ricci_lit.geometry.coefficients import adjusted_coefficient, coefficient_from_totals, fisher_z, pearson
+from ricci_lit.geometry.coefficients import (
+    adjusted_coefficient,
+    aggregated_coefficient,
+    coefficient_from_totals,
+    fisher_z,
+)
 
 __all__ = [
     "NETWORK_KEYS",
     "well_trained",
     "layer_series",
+    "per_network_k",
     "aggregated_table",
     "best_k",
     "per_network_coefficients",
@@ -84,8 +90,17 @@ def layer_series(geometry: pd.DataFrame, networks: pd.DataFrame, layers: str = "
     return geo.sort_values(NETWORK_KEYS + ["k", "layer"], kind="stable")
 
 
-def _per_network_k(geo: pd.DataFrame) -> pd.DataFrame:
-    """One row per (network, k): arrays of ric and g, connectivity, ρ and η."""
+def per_network_k(geo: pd.DataFrame) -> pd.DataFrame:
+    """One row per (network, k) of :func:`layer_series` rows: the totals and the network's coefficient.
+
+    Columns ``problem, architecture, seed, k`` and ``ric`` (``Ric_l``) and ``g`` (``g_l``) as
+    arrays over the used representations, ``eta = g_{l+1} − g_l``, ``connected`` (every used
+    graph connected and every ``g_l`` finite), ``rho`` (P1 Eq. 8, by
+    :func:`ricci_lit.geometry.coefficients.coefficient_from_totals`; ``None`` with
+    ``rho_reason`` when undefined or with fewer than 3 representations), ``n_layers`` and
+    ``n_hidden``. The first stage of :func:`per_network_coefficients` and of the bootstrap
+    (:mod:`ricci_lit.analysis.uncertainty`).
+    """
     rows = []
     for key, grp in geo.groupby(NETWORK_KEYS + ["k"], sort=True):
         ric = grp["ric"].to_numpy(float)
@@ -102,22 +117,18 @@ def _per_network_k(geo: pd.DataFrame) -> pd.DataFrame:
 
 
 def aggregated_table(per_network_k: pd.DataFrame) -> pd.DataFrame:
-    """Aggregated coefficient per ``(problem, architecture, k)`` over connected networks.
+    """Aggregated coefficient per ``(problem, architecture, k)`` over connected networks (P1 §3.2).
 
-    ``per_network_k`` comes from :func:`per_network_coefficients`' first stage (one row per
-    network and k, restricted to the networks to pool, e.g. the well-trained ones).
+    ``per_network_k`` comes from :func:`per_network_k` (one row per network and k, restricted to
+    the networks to pool, e.g. the well-trained ones). Each group's connected networks are pooled
+    by :func:`ricci_lit.geometry.coefficients.aggregated_coefficient`: the Pearson correlation of
+    the pooled ``(Ric_l, η_l)`` points, ``None`` when undefined.
     """
     rows = []
     for (problem, arch, k), grp in per_network_k.groupby(["problem", "architecture", "k"], sort=True):
         conn = grp[grp["connected"]]
-        if len(conn):
-            x = np.concatenate([r[:-1] for r in conn["ric"]])
-            y = np.concatenate(list(conn["eta"]))
-            r = pearson(x, y)
-        else:
-            r = float("nan")
-        rows.append({"problem": problem, "architecture": arch, "k": int(k),
-                     "aggregated": None if math.isnan(r) else r,
+        r, _, _ = aggregated_coefficient(zip(conn["ric"], conn["g"]))
+        rows.append({"problem": problem, "architecture": arch, "k": int(k), "aggregated": r,
                      "n_networks": int(len(grp)), "n_connected": int(len(conn))})
     return pd.DataFrame(rows, columns=["problem", "architecture", "k", "aggregated", "n_networks", "n_connected"])
 
@@ -158,7 +169,7 @@ def per_network_coefficients(
     nets = networks.copy()
     nets["well_trained"] = well_trained(nets, thresholds)
     geo = layer_series(geometry, nets, layers)
-    pnk = _per_network_k(geo)
+    pnk = per_network_k(geo)
     if pnk.empty:
         raise ValueError("no geometry rows match the networks: is the results store empty?")
     pnk = pnk.merge(nets[NETWORK_KEYS + ["well_trained"]], on=NETWORK_KEYS, how="left")

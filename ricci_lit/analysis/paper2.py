@@ -13,11 +13,9 @@ geometry-informed heuristics:
   after a "critical" layer that is roughly independent of the total depth. The exact criterion
   is unconfirmed; :func:`critical_layer` states ours.
 
-:func:`local_coefficient_trajectory` records, for every network of an ensemble, the accuracies
-and losses and the coefficients of :func:`ricci_lit.geometry.engine.network_coefficients` at
-initialisation (epoch 0) and every ``every`` epochs of :func:`ricci_lit.networks.training.train_ensemble`,
-through its ``callback`` (called after each epoch with the live ensemble; evaluating under
-``torch.no_grad`` consumes no random numbers, so training is unchanged).
+The trajectories themselves are recorded by
+:func:`ricci_lit.experiments.trajectory.local_coefficient_trajectory` (it trains); this module
+only reads them, and computes layer profiles with :func:`ricci_lit.geometry.engine.network_coefficients`.
 """
 from __future__ import annotations
 
@@ -26,30 +24,27 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
-from ricci_lit._checks import is_int
 import pandas as pd
 
-from ricci_lit.geometry.engine import (
-    network_coefficients,
-)
+from ricci_lit._checks import is_int
+from ricci_lit.geometry.engine import network_coefficients
 
 __all__ = [
     "PROFILE_COLUMNS",
-    "TRAJECTORY_COLUMNS",
     "critical_layer",
     "critical_layers",
+    "CRITICAL_THRESHOLD",
     "early_stopping_epoch",
     "early_stopping_table",
-    "full_batch_adam_config",
+    "trajectory_curve",
     "layer_profile",
-    "local_coefficient_trajectory",
     "profile_from_layers",
     "stopping_epoch",
 ]
 
-"""Columns of :func:`local_coefficient_trajectory` (``NETWORK_COLUMNS`` of
-:mod:`ricci_lit.geometry.engine` plus the epoch and the metrics)."""
+#: Our critical-layer rule's threshold on the layer coefficient (:func:`critical_layer`; paper 2
+#: gives no number): the first transition after the profile's minimum rising above it.
+CRITICAL_THRESHOLD = -0.2
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -146,6 +141,19 @@ def _one_curvature(trajectory: pd.DataFrame, column: str, curvature: str | None)
     if curvature is not None:
         raise ValueError("trajectory has no curvature column")
     return trajectory
+
+
+def trajectory_curve(trajectory: pd.DataFrame, *, column: str = "local_mean") -> pd.DataFrame:
+    """The network-mean curve of a trajectory (one curvature): per ``epoch``, the mean of
+    ``column`` over networks and its standard error (``<column>_sem``, ``ddof=1``), and the mean
+    training and test accuracy, as :func:`~ricci_lit.plotting.paper2.trajectory_figure` draws it."""
+    need = ["epoch", column, "train_accuracy", "test_accuracy"]
+    missing = [c for c in need if c not in trajectory.columns]
+    if missing:
+        raise ValueError(f"trajectory lacks columns {missing}")
+    return trajectory.groupby("epoch", sort=True).agg(
+        **{column: (column, "mean"), f"{column}_sem": (column, "sem")},
+        train_accuracy=("train_accuracy", "mean"), test_accuracy=("test_accuracy", "mean")).reset_index()
 
 
 def early_stopping_epoch(trajectory: pd.DataFrame, *, column: str = "local_mean",

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
 import pandas as pd
 
+from ricci_lit.analysis.coefficients import same_sign
 from ricci_lit.analysis.paper1 import NETWORK_KEYS, Report, kept_mask, report
 
 __all__ = ["SETTING_LABELS", "Sensitivity", "wilson_interval", "compare_tables", "compare_stores",
-           "sensitivity", "book_sensitivity"]
+           "sensitivity"]
 
 #: How the book names a store's setting when it differs from the reference's.
 SETTING_LABELS: Mapping[str, str] = {"mode": "kNN graph", "pixel_scale": "pixel scale",
@@ -105,13 +105,13 @@ def _restrict(networks: pd.DataFrame, geometry: pd.DataFrame, keys: pd.MultiInde
     return nets, geo
 
 
-def _sign_agreement(ref: Report, var: Report) -> pd.DataFrame:
+def _kept_on_both(ref: Report, var: Report) -> pd.DataFrame:
     """Per network kept on both sides: whether ρ has the same sign."""
     def kept(rep: Report) -> pd.DataFrame:
         return rep.nets[kept_mask(rep.nets)][NETWORK_KEYS + ["rho"]].astype({"seed": int})
 
     both = kept(ref).merge(kept(var), on=NETWORK_KEYS, suffixes=("_reference", "_variant"))
-    both["same_sign"] = np.sign(both["rho_reference"]) == np.sign(both["rho_variant"])
+    both["same_sign"] = same_sign(both["rho_reference"], both["rho_variant"])
     return both
 
 
@@ -138,7 +138,7 @@ def compare_tables(reference: tuple[pd.DataFrame, pd.DataFrame], variant: tuple[
     for side, (nets, geo) in (("reference", (ref_nets, ref_geo)), ("variant", (var_nets, var_geo))):
         n, g = _restrict(nets, geo, keys, ks)
         reps[side] = report(n, g, dict(thresholds), layers=layers)
-    agree = _sign_agreement(reps["reference"], reps["variant"])
+    agree = _kept_on_both(reps["reference"], reps["variant"])
     acc = reps["reference"].nets.merge(reps["variant"].nets, on=NETWORK_KEYS, suffixes=("_r", "_v"))
     acc_diff = float((acc["test_accuracy_r"].astype(float) - acc["test_accuracy_v"].astype(float)).abs().max())
 

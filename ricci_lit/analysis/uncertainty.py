@@ -90,8 +90,8 @@ def per_network_k_table(networks: pd.DataFrame, geometry: pd.DataFrame,
                         well_trained_only: bool = True) -> pd.DataFrame:
     """One row per (network, k) with the arrays ``ric``, ``g``, ``eta`` and ``connected``.
 
-    The first stage of :func:`ricci_lit.analysis.paper1.per_network_coefficients` (its
-    ``_per_network_k``), with the ``well_trained`` flag of P1 §3.1 attached and, by default,
+    The first stage of :func:`ricci_lit.analysis.paper1.per_network_coefficients`
+    (:func:`ricci_lit.analysis.paper1.per_network_k`), with the ``well_trained`` flag of P1 §3.1 attached and, by default,
     only the well-trained networks kept: the input of :func:`bootstrap_aggregated` and of
     :func:`ricci_lit.analysis.paper1.aggregated_table`.
 
@@ -107,13 +107,18 @@ def per_network_k_table(networks: pd.DataFrame, geometry: pd.DataFrame,
     well_trained_only
         Drop networks at or below their threshold (as the aggregated coefficient does).
     """
-    from ricci_lit.analysis.paper1 import NETWORK_KEYS, _per_network_k, layer_series, well_trained
+    from ricci_lit.analysis.paper1 import (
+        NETWORK_KEYS,
+        layer_series,
+        per_network_k,
+        well_trained,
+    )
     from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD
 
     thresholds = dict(WELL_TRAINED_THRESHOLD) if thresholds is None else thresholds
     nets = networks.copy()
     nets["well_trained"] = well_trained(nets, thresholds)
-    pnk = _per_network_k(layer_series(geometry, nets, layers))
+    pnk = per_network_k(layer_series(geometry, nets, layers))
     if pnk.empty:
         raise ValueError("no geometry rows match the networks")
     pnk = pnk.merge(nets[NETWORK_KEYS + ["well_trained"]], on=NETWORK_KEYS, how="left")

@@ -3,16 +3,16 @@
 The IDX format (LeCun et al., "THE MNIST DATABASE of handwritten digits") stores one
 n-dimensional array per file:
 
-===========  ==========================================================================
-bytes        content
-===========  ==========================================================================
-0, 1         always zero
-2            dtype code: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32,
-             0x0E float64 (multi-byte types are big-endian)
-3            number of dimensions ``ndim``
-4 … 4+4·ndim ``ndim`` dimension sizes, each a big-endian unsigned 32-bit integer
-rest         the data, C order, exactly ``prod(shape) * itemsize`` bytes
-===========  ==========================================================================
+==============  =======================================================================
+bytes           content
+==============  =======================================================================
+0, 1            always zero
+2               dtype code: 0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32, 0x0D float32,
+                0x0E float64 (multi-byte types are big-endian)
+3               number of dimensions ``ndim``
+4 … 4 + 4·ndim  ``ndim`` dimension sizes, each a big-endian unsigned 32-bit integer
+rest            the data, C order, exactly ``prod(shape) * itemsize`` bytes
+==============  =======================================================================
 
 So the familiar magic numbers are ``2051 = 0x00000803`` (uint8, 3-D: images) and
 ``2049 = 0x00000801`` (uint8, 1-D: labels).  Files may be gzip-compressed (the

@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -43,20 +43,19 @@ import pandas as pd
 from ricci_lit.geometry.engine import DEFAULT_CURVATURES, network_coefficients
 from ricci_lit.geometry.coefficients import pearson
 from ricci_lit.geometry.knn import MODES
-from ricci_lit.provenance import provenance
+from ricci_lit.experiments.runner import Chunk, Executor, Plan, RunSummary, Unit, UnitOutput, run_plan
 from ricci_lit.experiments.store import ResultsStore, read_manifest, read_table
+from ricci_lit.provenance import provenance
 
 __all__ = [
     "STATES",
-    "CoefficientSweepSummary",
     "coefficient_ks",
+    "hidden_coefficient",
+    "CoefficientSettings",
+    "coefficient_unit",
+    "coefficient_plan",
     "run_coefficient_sweep",
     "load_coefficients",
-    "hidden_coefficient",
-    "BookCoefficients",
-    "book_coefficients",
-    "k_robustness",
-    "negative_at_every_k",
 ]
 
 STATES: tuple[str, ...] = ("trained", "untrained")
@@ -70,19 +69,6 @@ _NETWORK_LEVEL = ["layers", "n_points", "n_representations", "rho", "rho_reason"
                   "source_test_accuracy", "seconds"]
 _LAYER_LEVEL = ["transition", "representation", "layer_rho", "n_defined", "node_curvature_mean",
                 "expansion_mean", "ric", "eta"]
-
-
-@dataclass
-class CoefficientSweepSummary:
-    """What a call of :func:`run_coefficient_sweep` did."""
-
-    out: Path
-    units_total: int
-    units_done_before: int
-    units_computed: int
-    wall_seconds: float
-    ks: pd.DataFrame
-    skipped: list[str] = field(default_factory=list)
 
 
 def hidden_coefficient(ric: Sequence[float], eta: Sequence[float], n_hidden: int) -> tuple[float, str | None]:
@@ -175,6 +161,229 @@ def _network_frame(reps, k: int, curvatures: Sequence[str], modes: Sequence[str]
     return pd.concat(frames, ignore_index=True)
 
 
+def _check_options(curvatures: Sequence[str], modes: Sequence[str], states: Sequence[str],
+                   seeds: int | Sequence[int]) -> tuple[tuple[str, ...], list[int]]:
+    """Step 1: the validated curvatures and the seed list."""
+    from ricci_lit.geometry.engine import validate_curvatures
+
+    curvatures = validate_curvatures(curvatures)
+    bad = [m for m in modes if m not in MODES]
+    if bad or not modes:
+        raise ValueError(f"modes must be a non-empty subset of {MODES}, got {list(modes)}")
+    bad = [s for s in states if s not in STATES]
+    if bad or not states:
+        raise ValueError(f"states must be a non-empty subset of {STATES}, got {list(states)}")
+    seed_list = list(range(seeds)) if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool) \
+        else [int(s) for s in seeds]
+    if not seed_list or min(seed_list) < 0:
+        raise ValueError(f"seeds must be a positive count or a list of seeds, got {seeds!r}")
+    return tuple(curvatures), seed_list
+
+
+def _complete_configurations(source: Path, nets: pd.DataFrame, architectures_order: Sequence[str],
+                             problems: Sequence[str] | None, architectures: Sequence[str] | None,
+                             seed_list: list[int]) -> tuple[list[tuple[str, str]], list[str]]:
+    """Step 2: the selected (problem, architecture) pairs whose seeds are all in the source, and
+    one line for each pair left out."""
+    have = set(zip(nets["problem"], nets["architecture"], nets["seed"].astype(int))) if len(nets) else set()
+    configs = sorted({(p, a) for p, a, _ in have})
+    wanted_p = list(problems) if problems is not None else sorted({p for p, _ in configs})
+    present_a = {a for _, a in configs}
+    wanted_a = list(architectures) if architectures is not None else \
+        [a for a in architectures_order if a in present_a] + sorted(present_a - set(architectures_order))
+    units, skipped = [], []
+    for p in wanted_p:
+        for a in wanted_a:
+            if not all((p, a, s) in have for s in seed_list):
+                if problems is not None and architectures is not None:
+                    raise ValueError(f"{source} does not hold all of seeds {seed_list[0]}…{seed_list[-1]} of "
+                                     f"{p} {a}: run `ricci-lit sweep` for it first")
+                skipped.append(f"{p} {a}: not all networks are in {source}")
+                continue
+            units.append((p, a))
+    if not units:
+        raise ValueError(f"{source} holds no complete configuration (seeds {seed_list[0]}…{seed_list[-1]}) of "
+                         f"{', '.join(wanted_p) or 'any problem'}")
+    return units, skipped
+
+
+def _k_table(source: Path, k_setting: int | str | list[int], configs: list[tuple[str, str]]) -> pd.DataFrame:
+    """Step 3: the ``k`` of every selected configuration (one row per configuration and ``k``)."""
+    k_list = k_setting if isinstance(k_setting, list) else None
+    ks = coefficient_ks(source, k_list[0] if k_list else k_setting)
+    ks = ks[[(p, a) in set(configs) for p, a in zip(ks["problem"], ks["architecture"])]].reset_index(drop=True)
+    if k_list:
+        ks = pd.concat([ks.assign(k=v) for v in k_list], ignore_index=True)
+    return ks
+
+
+@dataclass(frozen=True)
+class CoefficientSettings:
+    """What every unit of a coefficient sweep shares (plain, picklable data)."""
+
+    profile: Any                       # the source's stored profile (test set, pixel scale, data seed)
+    curvatures: tuple[str, ...]
+    modes: tuple[str, ...]
+    source: str
+    settings: Mapping[str, Any]        # the output store's settings (recorded in each provenance)
+    data_dir: str | None = None
+
+
+def coefficient_unit(s: CoefficientSettings, unit: Unit) -> UnitOutput:
+    """One (network, state): its representations once, then one chunk per ``k`` the unit lacks.
+
+    Payload: ``problem, architecture, seed, state``, ``ks`` (``(chunk key, k)`` pairs),
+    ``source_accuracy``, and for a trained network ``network`` (its
+    :meth:`~ricci_lit.networks.mlp.MLPEnsemble.to_state`, one network).
+    """
+    from ricci_lit.experiments.paper1 import network_key, problem_data
+    from ricci_lit.networks.mlp import MLPEnsemble, output_accuracy, representations
+
+    p = unit.payload
+    problem, arch, seed, state = p["problem"], p["architecture"], int(p["seed"]), p["state"]
+    t0 = time.perf_counter()
+    x_train, _, x_test, y_test = problem_data(s.profile, problem, s.data_dir)
+    if state == "trained":
+        ens = MLPEnsemble.from_state(p["network"])
+    else:
+        ens = MLPEnsemble(arch, x_train.shape[1], [seed], init="glorot", device="cpu")
+    reps = representations(ens, x_test)[0]
+    accuracy = output_accuracy(reps.output, y_test)
+    t_reps = time.perf_counter() - t0
+    wanted = {key for _, key in unit.chunks}
+    out = UnitOutput(stages={"representations": t_reps, "coefficients": 0.0})
+    for key, kk in p["ks"]:
+        if key not in wanted:
+            continue
+        t1 = time.perf_counter()
+        frame = _network_frame(reps, int(kk), s.curvatures, s.modes)
+        frame.insert(0, "state", state)
+        frame.insert(0, "seed", seed)
+        frame.insert(0, "architecture", arch)
+        frame.insert(0, "problem", problem)
+        frame["n_hidden"] = int(reps.n_hidden)
+        frame["test_accuracy"] = accuracy
+        frame["source_test_accuracy"] = p["source_accuracy"]
+        out.stages["coefficients"] += time.perf_counter() - t1
+        seconds = t_reps + time.perf_counter() - t1
+        frame["seconds"] = seconds
+        prov = provenance(table="coefficients", source=s.source, source_chunk=network_key(problem, arch, seed),
+                          settings=dict(s.settings), problem=problem, architecture=arch, seed=seed, state=state,
+                          k=int(kk), seconds=seconds)
+        out.chunks.append(Chunk("coefficients", key, frame, prov))
+    return out
+
+
+class _SourceNetworks:
+    """The trained networks of the source store, read in the caller's process (the last
+    checkpoint read is kept: units come one configuration after the other)."""
+
+    def __init__(self, source: Path, manifest: Mapping[str, Any]) -> None:
+        self.source = source
+        self.store = ResultsStore(source, manifest["profile"], manifest["settings"])
+        self._last: tuple[str, Any] | None = None
+
+    def checkpoint(self, config: str):
+        if self._last is None or self._last[0] != config:
+            self._last = (config, self.store.load_checkpoint(config))
+        return self._last[1]
+
+    def check(self, needed: Mapping[str, set[int]], seeds_hint: int) -> None:
+        """Every needed checkpoint present with its seeds, else the command that re-creates it."""
+        for config, seeds in needed.items():
+            ckpt = self.checkpoint(config)
+            problem, arch = config.split("+", 1)
+            fix = (f"`ricci-lit checkpoints --results {self.source} --problems {problem} "
+                   f"--architectures {arch} --seeds {seeds_hint}`")
+            if ckpt is None:
+                raise FileNotFoundError(
+                    f"{self.source}/checkpoints/{config}.pt is missing: checkpoints are not committed; "
+                    f"re-create it with {fix} (re-trains and checks every network against the stored "
+                    "accuracy), or evaluate other configurations")
+            have = sorted(int(v) for v in ckpt["ensemble"]["seeds"])
+            lacking = sorted(seeds - set(have))
+            if lacking:
+                raise FileNotFoundError(f"{self.source}/checkpoints/{config}.pt holds seeds {have}, not {lacking}: "
+                                        f"extend it with {fix}")
+
+    def network(self, config: str, seed: int) -> dict:
+        from ricci_lit.networks.mlp import MLPEnsemble
+
+        ckpt = self.checkpoint(config)
+        seeds = [int(v) for v in ckpt["ensemble"]["seeds"]]
+        return MLPEnsemble.from_state(ckpt["ensemble"]).subset([seeds.index(seed)]).to_state()
+
+
+def coefficient_plan(
+    source: str | Path,
+    out: str | Path,
+    *,
+    problems: Sequence[str] | None = None,
+    architectures: Sequence[str] | None = None,
+    seeds: int | Sequence[int] = 12,
+    states: Sequence[str] = STATES,
+    k: int | str | Sequence[int] = "best",
+    modes: Sequence[str] = ("union", "r-compat"),
+    curvatures: Sequence[str] = DEFAULT_CURVATURES,
+    data_dir: str | None = None,
+) -> tuple[Plan, pd.DataFrame, list[str]]:
+    """The plan of :func:`run_coefficient_sweep` (one unit per network and state, one chunk per
+    ``k``), the ``k`` table and the configurations left out, one line each."""
+    from ricci_lit.experiments.paper1 import load_results, stored_profile
+
+    source = Path(source)
+    src_manifest = read_manifest(source, "sweep")
+    curvatures, seed_list = _check_options(curvatures, modes, states, seeds)
+    nets, _, _ = load_results(source)
+    profile = stored_profile(src_manifest)  # the source's settings decide the test set
+    configs, skipped = _complete_configurations(source, nets, profile.architectures, problems, architectures,
+                                                seed_list)
+    k_setting = _k_setting(k)
+    ks = _k_table(source, k_setting, configs)
+    k_of = {(p, a): v for p, a, v in zip(ks["problem"], ks["architecture"], ks["k"])}
+    todo = []
+    for p, a in configs:
+        if k_of.get((p, a)) is None or (isinstance(k_of[(p, a)], float) and math.isnan(k_of[(p, a)])):
+            skipped.append(f"{p} {a}: no defined aggregated coefficient at any k, so no best k")
+            continue
+        todo.append((p, a))
+    settings_out = {"source_profile": src_manifest["profile"], "source_settings_hash": src_manifest["settings_hash"],
+                    "k": k_setting, "modes": list(modes), "curvatures": list(curvatures), "layers": "all"}
+    k_values: list[int | None] = list(k_setting) if isinstance(k_setting, list) else [None]
+    acc_of = {(p, a, int(s)): float(t) for p, a, s, t in
+              zip(nets["problem"], nets["architecture"], nets["seed"], nets["test_accuracy"])}
+    units = []
+    for p, a in sorted(todo, key=lambda c: (c[0], configs.index(c))):
+        for seed in seed_list:
+            for state in states:
+                pairs = tuple((_key(p, a, seed, state, kv), int(k_of[(p, a)]) if kv is None else kv)
+                              for kv in k_values)
+                units.append(Unit(key=_key(p, a, seed, state), chunks=tuple(("coefficients", c) for c, _ in pairs),
+                                  payload={"problem": p, "architecture": a, "seed": seed, "state": state,
+                                           "ks": pairs, "source_accuracy": acc_of[(p, a, seed)]}))
+    networks = _SourceNetworks(source, src_manifest)
+
+    def check(store: ResultsStore, pending: Sequence[Unit]) -> None:
+        needed: dict[str, set[int]] = {}
+        for u in pending:
+            if u.payload["state"] == "trained":
+                needed.setdefault(f"{u.payload['problem']}+{u.payload['architecture']}", set()).add(u.payload["seed"])
+        networks.check(needed, max(seed_list) + 1)
+
+    def prepare(store: ResultsStore, unit: Unit) -> Unit:
+        if unit.payload["state"] != "trained":
+            return unit
+        config = f"{unit.payload['problem']}+{unit.payload['architecture']}"
+        return replace(unit, payload={**unit.payload, "network": networks.network(config, unit.payload["seed"])})
+
+    settings = CoefficientSettings(profile=profile, curvatures=curvatures, modes=tuple(modes), source=str(source),
+                                   settings=settings_out, data_dir=data_dir)
+    plan = Plan(root=Path(out), profile="coefficients", store_settings=settings_out, units=units,
+                compute=coefficient_unit, settings=settings, prepare=prepare, check=check, desc="coefficients",
+                unit_name="net")
+    return plan, ks, skipped
+
+
 def run_coefficient_sweep(
     source: str | Path,
     out: str | Path,
@@ -189,14 +398,16 @@ def run_coefficient_sweep(
     data_dir: str | None = None,
     pack: bool = True,
     progress: bool = True,
-) -> CoefficientSweepSummary:
+    executor: Executor | None = None,
+    client: Any = None,
+) -> RunSummary:
     """Compute (or resume) paper 2's coefficients for networks of a ``paper``-style store.
 
     Parameters
     ----------
     source
         A results directory written by ``ricci-lit sweep`` whose checkpoints are present (they
-        are not committed: re-run the sweep, which is deterministic, to recreate them).
+        are not committed: ``ricci-lit checkpoints`` re-creates them, checked against the store).
     out
         The coefficients' results directory (its own manifest; refused if it holds other
         settings).
@@ -224,147 +435,24 @@ def run_coefficient_sweep(
         Pack each problem into one file when all its networks of this call are done.
     progress
         A tqdm bar over networks.
+    executor
+        Where the units run (:func:`ricci_lit.experiments.runner.serial_executor` by default).
+    client
+        A ``distributed.Client``: run the units on its cluster instead (only this process
+        writes the store; :mod:`ricci_lit.experiments.executors`).
 
     Returns
     -------
-    CoefficientSweepSummary
+    RunSummary
+        Chunks count (network, state, k) triples; ``notes`` names the configurations left out
+        and ``info["ks"]`` is the ``k`` table (columns ``problem, architecture, k, aggregated``).
     """
-    from tqdm import tqdm
-
-    from ricci_lit.geometry.engine import validate_curvatures
-    from ricci_lit.networks.mlp import MLPEnsemble, representations
-    from ricci_lit.experiments.paper1 import _chunk_key, _load_data, load_results, stored_profile
-
-    source = Path(source)
-    src_manifest = read_manifest(source, "sweep")
-    curvatures = validate_curvatures(curvatures)
-    bad = [m for m in modes if m not in MODES]
-    if bad or not modes:
-        raise ValueError(f"modes must be a non-empty subset of {MODES}, got {list(modes)}")
-    bad = [s for s in states if s not in STATES]
-    if bad or not states:
-        raise ValueError(f"states must be a non-empty subset of {STATES}, got {list(states)}")
-    seed_list = list(range(seeds)) if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool) \
-        else [int(s) for s in seeds]
-    if not seed_list or min(seed_list) < 0:
-        raise ValueError(f"seeds must be a positive count or a list of seeds, got {seeds!r}")
-
-    nets, _, _ = load_results(source)
-    # the source's own settings (test set size, pixel scale, data seed...) decide the test set
-    profile = stored_profile(src_manifest)
-    have = set(zip(nets["problem"], nets["architecture"], nets["seed"].astype(int))) if len(nets) else set()
-    configs = sorted({(p, a) for p, a, _ in have})
-    wanted_p = list(problems) if problems is not None else sorted({p for p, _ in configs})
-    present_a = {a for _, a in configs}
-    wanted_a = list(architectures) if architectures is not None else \
-        [a for a in profile.architectures if a in present_a] + sorted(present_a - set(profile.architectures))
-    units, skipped = [], []
-    for p in wanted_p:
-        for a in wanted_a:
-            complete = all((p, a, s) in have for s in seed_list)
-            if not complete:
-                if problems is not None and architectures is not None:
-                    raise ValueError(f"{source} does not hold all of seeds {seed_list[0]}…{seed_list[-1]} of "
-                                     f"{p} {a}: run `ricci-lit sweep` for it first")
-                skipped.append(f"{p} {a}: not all networks are in {source}")
-                continue
-            units.append((p, a))
-    if not units:
-        raise ValueError(f"{source} holds no complete configuration (seeds {seed_list[0]}…{seed_list[-1]}) of "
-                         f"{', '.join(wanted_p) or 'any problem'}")
-
-    k_setting = _k_setting(k)
-    k_list = k_setting if isinstance(k_setting, list) else None   # several fixed k: one chunk per k
-    ks = coefficient_ks(source, k_list[0] if k_list else k_setting)
-    ks = ks[[(p, a) in set(units) for p, a in zip(ks["problem"], ks["architecture"])]].reset_index(drop=True)
-    if k_list:
-        ks = pd.concat([ks.assign(k=v) for v in k_list], ignore_index=True)
-    k_of = {(p, a): v for p, a, v in zip(ks["problem"], ks["architecture"], ks["k"])}
-    settings_out = {"source_profile": src_manifest["profile"], "source_settings_hash": src_manifest["settings_hash"],
-                    "k": k_setting, "modes": list(modes), "curvatures": list(curvatures), "layers": "all"}
-    store = ResultsStore(Path(out), "coefficients", settings_out)
-    todo_units = []
-    for p, a in units:
-        if k_of.get((p, a)) is None or (isinstance(k_of[(p, a)], float) and math.isnan(k_of[(p, a)])):
-            skipped.append(f"{p} {a}: no defined aggregated coefficient at any k, so no best k")
-            continue
-        todo_units.append((p, a))
-    k_values: list[int | None] = list(k_list) if k_list else [None]
-    keys = [(p, a, s, st, kv) for p, a in todo_units for s in seed_list for st in states for kv in k_values]
-    done_before = sum(store.has_chunk("coefficients", _key(*u)) for u in keys)
-    computed = 0
-    t_start = time.perf_counter()
-    bar = tqdm(total=len(keys), initial=done_before, desc="coefficients", unit="net", disable=not progress,
-               dynamic_ncols=True)
-    acc_of = {(p, a, int(s)): float(t) for p, a, s, t in
-              zip(nets["problem"], nets["architecture"], nets["seed"], nets["test_accuracy"])}
-    try:
-        for problem in sorted({p for p, _ in todo_units}):
-            archs = [a for p, a in todo_units if p == problem]
-            pending = [(a, s, st) for a in archs for s in seed_list for st in states
-                       if not all(store.has_chunk("coefficients", _key(problem, a, s, st, kv)) for kv in k_values)]
-            if pending:
-                ds, x_train, _ = _load_data(profile, problem, data_dir)
-                x_test = np.asarray(ds.x_test, np.float32)
-                y_test = np.asarray(ds.y_test, np.float32)
-            for arch in archs:
-                todo = [(s, st) for a, s, st in pending if a == arch]
-                if not todo:
-                    continue
-                ckpt = ResultsStore(source, src_manifest["profile"], src_manifest["settings"]).load_checkpoint(
-                    f"{problem}+{arch}")
-                if ckpt is None:
-                    raise FileNotFoundError(
-                        f"{source}/checkpoints/{problem}+{arch}.pt is missing: checkpoints are not committed; "
-                        f"re-create it with `ricci-lit checkpoints --results {source} --problems {problem} "
-                        f"--architectures {arch} --seeds {max(seed_list) + 1}` (re-trains and checks every "
-                        "network against the stored accuracy), or evaluate other configurations")
-                trained = MLPEnsemble.from_state(ckpt["ensemble"])
-                index = {int(s): i for i, s in enumerate(trained.seeds)}
-                lacking = sorted({s for s, _ in todo} - set(index))
-                if lacking:
-                    raise FileNotFoundError(
-                        f"{source}/checkpoints/{problem}+{arch}.pt holds seeds {sorted(index)}, not {lacking}: "
-                        f"extend it with `ricci-lit checkpoints --results {source} --problems {problem} "
-                        f"--architectures {arch} --seeds {max(seed_list) + 1}`")
-                for seed, state in todo:
-                    t0 = time.perf_counter()
-                    if state == "trained":
-                        ens = trained.subset([index[seed]])
-                    else:
-                        ens = MLPEnsemble(arch, x_train.shape[1], [seed], init="glorot", device="cpu")
-                    reps = representations(ens, x_test)[0]
-                    pred = (reps.output[:, 0] > 0.5).astype(np.float32)
-                    t_reps = time.perf_counter() - t0
-                    for kv in k_values:
-                        if store.has_chunk("coefficients", _key(problem, arch, seed, state, kv)):
-                            continue
-                        t1 = time.perf_counter()
-                        kk = int(k_of[(problem, arch)]) if kv is None else kv
-                        frame = _network_frame(reps, kk, curvatures, modes)
-                        frame.insert(0, "state", state)
-                        frame.insert(0, "seed", int(seed))
-                        frame.insert(0, "architecture", arch)
-                        frame.insert(0, "problem", problem)
-                        frame["n_hidden"] = int(reps.n_hidden)
-                        frame["test_accuracy"] = float((pred == y_test).mean())
-                        frame["source_test_accuracy"] = acc_of[(problem, arch, int(seed))]
-                        seconds = t_reps + time.perf_counter() - t1
-                        frame["seconds"] = seconds
-                        prov = provenance(table="coefficients", source=str(source),
-                                          source_chunk=_chunk_key(problem, arch, seed), settings=settings_out,
-                                          problem=problem, architecture=arch, seed=int(seed), state=state, k=kk,
-                                          seconds=seconds)
-                        store.write_chunk("coefficients", _key(problem, arch, seed, state, kv), frame, prov)
-                        computed += 1
-                        bar.update(1)
-            if pack:
-                store.pack("coefficients", groups=[problem])
-    finally:
-        bar.close()
-    return CoefficientSweepSummary(out=store.root, units_total=len(keys), units_done_before=done_before,
-                                   units_computed=computed, wall_seconds=time.perf_counter() - t_start,
-                                   ks=ks, skipped=skipped)
+    plan, ks, skipped = coefficient_plan(source, out, problems=problems, architectures=architectures, seeds=seeds,
+                                         states=states, k=k, modes=modes, curvatures=curvatures, data_dir=data_dir)
+    summary = run_plan(plan, executor=executor, progress=progress, pack=pack, client=client)
+    summary.notes = skipped
+    summary.info["ks"] = ks
+    return summary
 
 
 def load_coefficients(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:

@@ -31,7 +31,7 @@ def trained_vs_untrained(
     n_test: int | None = None,
     n_train: int | None = None,
     device: str = "auto",
-    layers: str = "all",
+    layers: str | Sequence[str] = "all",
     config: object | None = None,
     init: str = "glorot",
     data_seed: int = 0,
@@ -47,23 +47,27 @@ def trained_vs_untrained(
     (:mod:`ricci_lit.networks.mlp`) exactly the initial parameters from which
     :func:`ricci_lit.networks.training.train_ensemble` starts, so each trained network is compared with
     its own initialisation. Both are evaluated on the same test points with
-    :func:`network_coefficients`.
+    :func:`~ricci_lit.geometry.engine.network_coefficients`.
 
     Parameters
     ----------
     problem
         A problem name for :func:`ricci_lit.data.problems.load_problem` (e.g. ``"syn-1"``, ``"A"``) or a
-        :class:`ricci_lit.data.problems.Dataset`.
+        :class:`~ricci_lit.data.dataset.Dataset`.
     arch
-        Architecture name or hidden widths (:func:`ricci_lit.networks.mlp.hidden_widths`).
+        Architecture name or hidden widths (:func:`~ricci_lit.networks.architectures.hidden_widths`).
     seeds
         Distinct network seeds.
     k
         Neighbourhood size for every graph.
     epochs
         Training epochs (overrides ``config.epochs``).
-    curvatures, layers, mode, points
-        As in :func:`network_coefficients`.
+    curvatures, mode, points
+        As in :func:`~ricci_lit.geometry.engine.network_coefficients`.
+    layers
+        As in :func:`~ricci_lit.geometry.engine.network_coefficients` (``"all"`` or ``"hidden"``), or several of them (e.g.
+        ``("all", "hidden")``): the networks are then trained once and each state is evaluated
+        under every convention in turn; the tables' ``layers`` column tells them apart.
     n_test
         Test subset size (problem names only; ``load_problem``'s stratified seeded subset).
     n_train
@@ -100,7 +104,11 @@ def trained_vs_untrained(
     from ricci_lit.networks.training import TrainConfig, torch_threads, train_ensemble
 
     curvatures = validate_curvatures(curvatures)
-    validate_layers(layers)
+    conventions = [layers] if isinstance(layers, str) else list(layers)
+    if not conventions or len(set(conventions)) != len(conventions):
+        raise ValueError(f"layers must be 'all', 'hidden' or distinct ones of them, got {layers!r}")
+    for lay in conventions:
+        validate_layers(lay)
     validate_mode(mode)
     if config is None:
         config = TrainConfig()
@@ -123,29 +131,31 @@ def trained_vs_untrained(
 
     frames: dict[str, list] = {"networks": [], "layers": [], "points": []}
     t0 = time.perf_counter()
-    for state, ens in (("untrained", untrained), ("trained", trained)):
-        tables = network_coefficients(representations(ens, x_test), k, curvatures=curvatures,
-                                      layers=layers, mode=mode, points=points, progress=progress)
-        acc_train = accuracy(ens, x_train, y_train)
-        acc_test = accuracy(ens, x_test, y_test)
-        nets = tables.networks
-        nets.insert(0, "state", state)
-        nets.insert(0, "architecture", arch_name)
-        nets.insert(0, "problem", name)
-        nets["train_accuracy"] = acc_train[nets["network"].to_numpy()]
-        nets["test_accuracy"] = acc_test[nets["network"].to_numpy()]
-        frames["networks"].append(nets)
-        for key in ("layers", "points"):
-            df = getattr(tables, key)
-            if df is None:
-                continue
-            df.insert(0, "state", state)
-            df.insert(0, "architecture", arch_name)
-            df.insert(0, "problem", name)
-            frames[key].append(df)
+    for lay in conventions:
+        for state, ens in (("untrained", untrained), ("trained", trained)):
+            tables = network_coefficients(representations(ens, x_test), k, curvatures=curvatures,
+                                          layers=lay, mode=mode, points=points, progress=progress)
+            acc_train = accuracy(ens, x_train, y_train)
+            acc_test = accuracy(ens, x_test, y_test)
+            nets = tables.networks
+            nets.insert(0, "state", state)
+            nets.insert(0, "architecture", arch_name)
+            nets.insert(0, "problem", name)
+            nets["train_accuracy"] = acc_train[nets["network"].to_numpy()]
+            nets["test_accuracy"] = acc_test[nets["network"].to_numpy()]
+            frames["networks"].append(nets)
+            for key in ("layers", "points"):
+                df = getattr(tables, key)
+                if df is None:
+                    continue
+                df.insert(0, "state", state)
+                df.insert(0, "architecture", arch_name)
+                df.insert(0, "problem", name)
+                frames[key].append(df)
     geometry_seconds = time.perf_counter() - t0
     meta = {"problem": name, "architecture": arch_name, "widths": list(widths), "seeds": list(seeds),
-            "k": int(k), "mode": mode, "layers": layers, "curvatures": list(curvatures),
+            "k": int(k), "mode": mode, "layers": layers if isinstance(layers, str) else list(conventions),
+            "curvatures": list(curvatures),
             "init": init, "config": asdict(config), "n_train": len(x_train),
             "n_test": len(x_test), "data_seed": int(data_seed), "device": res.device,
             "train_seconds": train_seconds, "geometry_seconds": geometry_seconds}

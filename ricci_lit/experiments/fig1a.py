@@ -1,11 +1,12 @@
-"""Paper 1's Fig. 1A experiment: one network trained on problem A, its layers' linear separability."""
+"""Paper 1's Fig. 1A experiment: one network trained on problem A, and its test set at every
+representation. What the figure shows is measured by
+:func:`ricci_lit.analysis.projection.pc_separability` (analysis, a layer above) and drawn by
+:func:`~ricci_lit.plotting.data.pca_layers_figure`; this module only trains and records."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-
-from ricci_lit.analysis.targets import linear_separability
 
 
 @dataclass
@@ -22,7 +23,6 @@ class Fig1A:
     class_names: tuple[str, str]
     test_accuracy: float
     threshold: float
-    pc_separability: list[float] = field(default_factory=list)
     train_seconds: float = 0.0
 
     @property
@@ -38,14 +38,13 @@ def fig1a_experiment(architecture: str = "wide-shallow", *, seed: int = 0, epoch
     manifolds at the input, the hidden layers and the output of one trained network. The network
     is trained with :func:`ricci_lit.networks.training.train_ensemble` (P1's RMSprop recipe, single-threaded
     on the CPU as in the sweeps) and its representations come from
-    :func:`ricci_lit.networks.mlp.representations`. ``pc_separability`` is
-    :func:`linear_separability` of the classes in each representation's PC1–PC2 plane
-    (:func:`ricci_lit.plotting.figures.pca_2d`), the quantitative form of what the figure shows.
+    :func:`ricci_lit.networks.mlp.representations`. The classes' linear separability in each
+    representation's PC1–PC2 plane, the quantitative form of what the figure shows, is
+    :func:`ricci_lit.analysis.projection.pc_separability` of ``representations`` and ``y``.
     """
     from ricci_lit.data.problems import PROBLEMS, WELL_TRAINED_THRESHOLD, load_problem
     from ricci_lit.networks.mlp import representations
     from ricci_lit.networks.training import TrainConfig, torch_threads, train_ensemble
-    from ricci_lit.plotting.figures import pca_2d
 
     data = load_problem(problem, seed=data_seed)
     with torch_threads(1 if device == "cpu" else None):
@@ -55,11 +54,10 @@ def fig1a_experiment(architecture: str = "wide-shallow", *, seed: int = 0, epoch
     layers = [np.asarray(r) for r in reps.all]
     L = reps.n_hidden
     names = ["input"] + [f"hidden layer {l}" for l in range(1, L + 1)] + ["output"]
-    sep = [linear_separability(pca_2d(x), data.y_test) for x in layers]
     return Fig1A(problem=problem, architecture=architecture, seed=int(seed), epochs=int(epochs),
                  representations=layers, names=names, y=np.asarray(data.y_test),
                  class_names=tuple(PROBLEMS[problem].class_names), test_accuracy=float(res.test_accuracy[0]),
-                 threshold=float(WELL_TRAINED_THRESHOLD[problem]), pc_separability=sep,
+                 threshold=float(WELL_TRAINED_THRESHOLD[problem]),
                  train_seconds=float(res.wall_time_s))
 
 

@@ -10,19 +10,23 @@ A *profile* fixes what a sweep computes (paper-notes §3–§4):
     2 architectures × 4 seeds, 500 test points, 4 k values, at most 2,000 training points of the
     real data set.
 
-Work is done per (problem, architecture): the seeds are trained together as one batched
-computation (:func:`ricci_lit.networks.training.train_ensemble`; the trained ensemble is checkpointed
-atomically), then each network's representations of the test set (input, every hidden layer,
-output) go through :func:`ricci_lit.geometry.coefficients.geometry_table` for the whole k grid. One network's
-rows, with its accuracy and training metadata, form one chunk of the results store
-(:mod:`ricci_lit.experiments.store`), written atomically. Killing a sweep at any moment and running the
-same command again resumes: finished networks are skipped, a trained ensemble is reloaded, and
-at most the chunk in flight is recomputed.
+A sweep is a plan of :mod:`ricci_lit.experiments.runner` (:func:`sweep_plan`) with one unit per
+(problem, architecture) (:func:`sweep_unit`): the seeds its checkpoint lacks are trained together
+as one batched computation (:func:`ricci_lit.networks.training.train_ensemble`, the store's
+training scheme :func:`training_scheme`), the ensemble is checkpointed, then each network's
+representations of the test set (input, every hidden layer, output) go through
+:func:`ricci_lit.geometry.coefficients.geometry_table` for the whole k grid. One network's rows,
+with its accuracy and training metadata, form one chunk of the results store
+(:mod:`ricci_lit.experiments.store`), written atomically. Killing a sweep at any moment and running
+the same command again resumes: finished networks are skipped, a checkpointed ensemble is
+reloaded, and at most the unit in flight is recomputed (deterministically: the same numbers).
 """
 from __future__ import annotations
 
+import io
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
@@ -30,40 +34,50 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ricci_lit.experiments.runner import Chunk, Executor, Plan, RunSummary, Unit, UnitOutput, run_plan
+from ricci_lit.experiments.store import ResultsStore
 from ricci_lit.geometry.coefficients import geometry_table
 from ricci_lit.provenance import provenance
-from ricci_lit.experiments.store import ResultsStore
 
 __all__ = [
     "K_GRID_SYNTHETIC",
     "K_GRID_REAL",
+    "LEGACY_TRAINING_SCHEME",
     "Profile",
     "PROFILES",
     "get_profile",
+    "training_scheme",
+    "resolve_training_scheme",
+    "train_config",
+    "network_key",
+    "problem_data",
+    "SweepSettings",
+    "sweep_unit",
+    "train_seeds",
+    "sweep_plan",
     "run_sweep",
-    "SweepSummary",
     "load_results",
     "network_table",
-    "BookResults",
-    "book_results",
-    "resolve_results_root",
     "expected_networks",
     "pack_results",
-    "complete_problems",
     "timing_table",
     "stored_profile",
-    "recreate_checkpoints",
-    "training_batches",
 ]
 
-#: P1 §3.2 k grid for the synthetic sets (|test| = 1,000).
+#: P1 §3.2 k grid for the synthetic sets (``|test| = 1,000``).
 K_GRID_SYNTHETIC: tuple[int, ...] = (6, 7, 9, 10, 15, 18, 20, 30, 50, 90, 100, 120, 140, 150, 160, 180, 200)
-#: P1 §3.2 k grid for MNIST and Fashion-MNIST (|test| ≈ 2,000).
+#: P1 §3.2 k grid for MNIST and Fashion-MNIST (``|test| ≈ 2,000``).
 K_GRID_REAL: tuple[int, ...] = (10, 20, 30, 50, 90, 100, 120, 150, 250, 350, 500)
 
 _NETWORK_COLUMNS = ["problem", "architecture", "seed", "n_hidden", "width", "depth", "test_accuracy",
                     "train_accuracy", "train_loss", "n_test", "n_train", "device", "train_seconds",
                     "geometry_seconds"]
+
+
+#: The training scheme of every store whose settings do not name one (every store written before
+#: schemes existed): the seeds missing from a configuration's checkpoint are trained together as
+#: one batched ensemble (:data:`~ricci_lit.networks._common.LEGACY_SCHEME`).
+LEGACY_TRAINING_SCHEME = "batched-v1"
 
 
 @dataclass(frozen=True)
@@ -86,6 +100,7 @@ class Profile:
     data_seed: int = 0
     mode: str = "union"
     curvature: str = "forman"
+    training_scheme: str | None = None
 
     def ks_for(self, problem: str, n_points: int) -> tuple[int, ...]:
         """The k grid of ``problem``, checked against the number of test points."""
@@ -102,6 +117,10 @@ class Profile:
             d.pop(key)
         d["k_synthetic"] = list(self.k_synthetic)
         d["k_real"] = list(self.k_real)
+        if d["training_scheme"] in (None, LEGACY_TRAINING_SCHEME):
+            # a store without a scheme is the legacy scheme: its settings (and hash) stay as written
+            # (None: not resolved yet, see resolve_training_scheme)
+            d.pop("training_scheme")
         return d
 
 
@@ -111,6 +130,7 @@ def _is_synthetic(problem: str) -> bool:
     return PROBLEMS[problem].kind == "synthetic"
 
 
+#: The sweep profiles by name, ``"paper"`` and ``"quick"`` (module docstring).
 PROFILES: Mapping[str, Profile] = MappingProxyType({
     "paper": Profile(
         name="paper",
@@ -159,21 +179,64 @@ def get_profile(name: str, **overrides: Any) -> Profile:
         raise ValueError(f"pixel_scale must be a positive finite number, got {prof.pixel_scale!r}")
     if prof.n_test is not None and prof.n_test < 3:
         raise ValueError(f"n_test must be at least 3, got {prof.n_test}")
+    if prof.training_scheme is not None:
+        resolve_training_scheme(prof.training_scheme, ".")  # a known scheme
     return prof
 
 
-@dataclass
-class SweepSummary:
-    """What a call of :func:`run_sweep` did."""
+def training_scheme(settings: Mapping[str, Any]) -> str:
+    """The training scheme a store's settings record (:data:`LEGACY_TRAINING_SCHEME` when none).
 
-    out: Path
-    networks_total: int
-    networks_done_before: int
-    networks_computed: int
-    wall_seconds: float
-    train_seconds: float = 0.0
-    geometry_seconds: float = 0.0
-    stages: dict[str, float] = field(default_factory=dict)
+    This is the one place that reads it: :func:`stored_profile` (hence
+    :func:`ricci_lit.experiments.checkpoints.recreate_checkpoints`, which re-trains a store's networks
+    with the store's own scheme) and :func:`resolve_training_scheme` (hence a resumed sweep).
+    """
+    return str(settings.get("training_scheme", LEGACY_TRAINING_SCHEME))
+
+
+def resolve_training_scheme(wanted: str | None, out: str | Path) -> str:
+    """The scheme a run into the store ``out`` trains with.
+
+    An explicit ``wanted`` scheme is checked and used (a store of another scheme then refuses the
+    run, as for any other setting). ``None`` means: the store's own scheme when ``out`` already
+    has a manifest (:func:`training_scheme`: the legacy scheme for a store written before schemes
+    existed, so committed stores are extended and re-created bit for bit), else the scheme new
+    networks are trained with, :data:`~ricci_lit.networks._common.DEFAULT_SCHEME` (a network's
+    weights then do not depend on which other seeds were trained with it).
+    """
+    from ricci_lit.networks.training import DEFAULT_SCHEME, SCHEMES
+
+    if wanted is not None:
+        if wanted not in SCHEMES:
+            raise ValueError(f"unknown training scheme {wanted!r}; valid: {', '.join(SCHEMES)}")
+        return wanted
+    path = Path(out) / "manifest.json"
+    if path.is_file():
+        from ricci_lit.experiments.store import read_manifest
+
+        try:
+            settings = read_manifest(Path(out)).get("settings")
+        except (OSError, ValueError, AttributeError):
+            settings = None  # the store itself reports what is wrong with it
+        if isinstance(settings, Mapping):
+            return training_scheme(settings)
+    return DEFAULT_SCHEME
+
+
+def train_config(profile: Profile):
+    """The :class:`ricci_lit.networks.training.TrainConfig` a profile's networks are trained with
+    (its epochs, batch size, learning rate and resolved training scheme)."""
+    from ricci_lit.networks.training import TrainConfig
+
+    if profile.training_scheme is None:
+        raise ValueError("the profile's training scheme is not resolved (see resolve_training_scheme)")
+    return TrainConfig(epochs=profile.epochs, batch_size=profile.batch_size, lr=profile.lr,
+                       scheme=profile.training_scheme)
+
+
+def network_key(problem: str, arch: str, seed: int) -> str:
+    """The chunk key of one network of a sweep (table ``network``): ``PROBLEM+ARCH+sSEED``."""
+    return f"{problem}+{arch}+s{seed}"
 
 
 def _arch_classes(arch: str) -> tuple[str, str]:
@@ -181,32 +244,37 @@ def _arch_classes(arch: str) -> tuple[str, str]:
     return width, depth
 
 
-def _chunk_key(problem: str, arch: str, seed: int) -> str:
-    return f"{problem}+{arch}+s{seed}"
+@lru_cache(maxsize=1)
+def _cached_xy(problem: str, n_test: int | None, n_train: int | None, data_seed: int, pixel_scale: float,
+               data_dir: str | None):
+    from ricci_lit.data.problems import load_xy
+
+    return load_xy(problem, n_test=n_test, n_train=n_train, data_seed=data_seed, pixel_scale=pixel_scale,
+                   data_dir=data_dir)[1:]
 
 
-def _load_data(profile: Profile, problem: str, data_dir: str | None):
-    from ricci_lit.data.problems import load_problem
+def problem_data(profile: Profile, problem: str, data_dir: str | None = None):
+    """``(x_train, y_train, x_test, y_test)`` (float32) of ``problem`` as ``profile``'s networks see it.
 
-    ds = load_problem(problem, seed=profile.data_seed, n_test=profile.n_test,
-                      pixel_scale=profile.pixel_scale, data_dir=data_dir)
-    x_train, y_train = ds.x_train, ds.y_train
-    if profile.n_train is not None and len(x_train) > profile.n_train:
-        # deterministic stratified subset (same for every network of the problem)
-        rng = np.random.default_rng(profile.data_seed)
-        idx = np.sort(rng.permutation(len(x_train))[: profile.n_train])
-        x_train, y_train = x_train[idx], y_train[idx]
-    return ds, np.asarray(x_train, np.float32), np.asarray(y_train, np.float32)
+    The test set and pixel scale are the profile's; the training set is its deterministic subset
+    (:func:`ricci_lit.data.problems.load_xy`). The last problem loaded is kept (one per process), so
+    the units of one problem share it: do not modify the arrays.
+    """
+    return _cached_xy(problem, profile.n_test, profile.n_train, profile.data_seed, profile.pixel_scale, data_dir)
 
 
-def _train_seeds(profile: Profile, arch: str, seeds: Sequence[int], x_train, y_train, x_test, y_test,
+def train_seeds(profile: Profile, arch: str, seeds: Sequence[int], x_train, y_train, x_test, y_test,
                  device: str, progress: bool):
-    """Train ``seeds`` of ``arch`` as one batched ensemble: ``(ensemble on the CPU, meta per seed, seconds)``."""
-    from ricci_lit.networks.training import TrainConfig, train_ensemble
+    """Train ``seeds`` of ``arch`` as one batched ensemble with ``profile``'s training
+    (:func:`train_config`): ``(ensemble on the CPU, meta per seed, seconds)``.
 
-    cfg = TrainConfig(epochs=profile.epochs, batch_size=profile.batch_size, lr=profile.lr)
-    res = train_ensemble(x_train, y_train, arch, list(seeds), cfg, device=device, progress=progress,
-                         x_test=x_test, y_test=y_test)
+    ``meta[seed]`` holds the network's ``train_loss``, ``train_accuracy``, its share of the
+    batch's wall time (``train_seconds``: the batch's seconds over its size) and the ``device``.
+    """
+    from ricci_lit.networks.training import train_ensemble
+
+    res = train_ensemble(x_train, y_train, arch, list(seeds), train_config(profile), device=device,
+                         progress=progress, x_test=x_test, y_test=y_test)
     seconds = float(res.wall_time_s)
     ens = res.ensemble.to("cpu") if hasattr(res.ensemble, "to") else res.ensemble
     meta = {int(s): {"train_loss": float(res.train_loss[i]),
@@ -216,30 +284,138 @@ def _train_seeds(profile: Profile, arch: str, seeds: Sequence[int], x_train, y_t
     return ens, meta, seconds
 
 
-def _train(store: ResultsStore, profile: Profile, problem: str, arch: str, seeds: Sequence[int],
-           x_train, y_train, x_test, y_test, device: str, progress: bool):
-    """Trained ensemble for ``seeds``: from the checkpoint when present, else trained now."""
-    from ricci_lit.networks.mlp import MLPEnsemble
+@dataclass(frozen=True)
+class SweepSettings:
+    """What every unit of a sweep shares (plain, picklable data)."""
 
-    key = f"{problem}+{arch}"
-    ckpt = store.load_checkpoint(key)
-    have: dict[int, int] = {}
-    ens = None
-    if ckpt is not None:
-        ens = MLPEnsemble.from_state(ckpt["ensemble"])
-        have = {int(s): i for i, s in enumerate(ens.seeds)}
-    missing = [s for s in seeds if s not in have]
-    seconds = 0.0
+    profile: Profile
+    device: str
+    backend: str
+    data_dir: str | None = None
+    cpu_threads: int | None = 1
+    save_representations: tuple[int, ...] = ()
+    progress: bool = False
+
+
+def _ensemble(s: SweepSettings, arch: str, seeds: Sequence[int], ckpt: Mapping[str, Any] | None, data):
+    """The trained ensemble of ``seeds``: the checkpoint's networks, the missing seeds trained now
+    as one batch. ``(ensemble, seed -> index, meta, checkpoint to write or None)``."""
+    from ricci_lit.networks.mlp import MLPEnsemble
+    from ricci_lit.networks.training import torch_threads
+
+    ens = MLPEnsemble.from_state(ckpt["ensemble"]) if ckpt is not None else None
+    meta = dict(ckpt["meta"]) if ckpt is not None else {}
+    have = set() if ens is None else {int(v) for v in ens.seeds}
+    missing = [v for v in seeds if v not in have]
+    new_ckpt = None
     if missing:
-        new, meta_new, seconds = _train_seeds(profile, arch, missing, x_train, y_train, x_test, y_test,
-                                              device, progress)
-        old_meta = ckpt["meta"] if ckpt is not None else {}
+        with torch_threads(s.cpu_threads if s.device == "cpu" else None):
+            new, meta_new, _ = train_seeds(s.profile, arch, missing, *data, s.device, s.progress)
         ens = new if ens is None else MLPEnsemble.concatenate([ens, new])
-        meta = {**old_meta, **meta_new}
-        store.save_checkpoint(key, {"ensemble": ens.to_state(), "meta": meta})
-        have = {int(s): i for i, s in enumerate(ens.seeds)}
-        ckpt = {"meta": meta}
-    return ens, have, ckpt["meta"], seconds
+        meta = {**meta, **meta_new}
+        new_ckpt = {"ensemble": ens.to_state(), "meta": meta}
+    return ens, {int(v): i for i, v in enumerate(ens.seeds)}, meta, new_ckpt
+
+
+def _network_chunk(s: SweepSettings, problem: str, arch: str, seed: int, reps, input_rows, data, meta,
+                   stages) -> tuple[Chunk, pd.DataFrame]:
+    """One network's rows (every layer × k) with its network columns and provenance."""
+    from ricci_lit.networks.mlp import output_accuracy
+
+    prof = s.profile
+    x_train, _, x_test, y_test = data
+    ks = prof.ks_for(problem, len(x_test))
+    t0 = time.perf_counter()
+    if input_rows is None:  # the input layer is the same for every network
+        input_rows = geometry_table([reps.input], ks, curvature=prof.curvature, mode=prof.mode,
+                                    backend=s.backend, device=s.device)
+    rest = geometry_table(reps.all[1:], ks, curvature=prof.curvature, mode=prof.mode, backend=s.backend,
+                          device=s.device)
+    rest["layer"] += 1
+    geo = pd.concat([input_rows, rest], ignore_index=True)
+    g_seconds = time.perf_counter() - t0
+    stages["geometry"] += g_seconds
+    width, depth = _arch_classes(arch)
+    m = meta[int(seed)]
+    net = {"problem": problem, "architecture": arch, "seed": int(seed), "n_hidden": reps.n_hidden,
+           "width": width, "depth": depth, "test_accuracy": output_accuracy(reps.output, y_test),
+           "train_accuracy": m["train_accuracy"], "train_loss": m["train_loss"], "n_test": int(len(x_test)),
+           "n_train": int(len(x_train)), "device": m["device"], "train_seconds": m["train_seconds"],
+           "geometry_seconds": g_seconds}
+    for col, val in net.items():
+        geo[col] = val
+    geo = geo[_NETWORK_COLUMNS + [c for c in geo.columns if c not in _NETWORK_COLUMNS]]
+    prov = provenance(profile=prof.name, settings=prof.settings(), problem=problem, architecture=arch,
+                      seed=int(seed), device=s.device, backend=s.backend, geometry_seconds=g_seconds)
+    return Chunk("network", network_key(problem, arch, seed), geo, prov), input_rows
+
+
+def sweep_unit(s: SweepSettings, unit: Unit) -> UnitOutput:
+    """One (problem, architecture) of a sweep: the ensemble (from the unit's checkpoint, the
+    missing seeds trained as one batch), then one chunk per network the unit lacks."""
+    from ricci_lit.networks.mlp import representations
+
+    problem, arch = unit.payload["problem"], unit.payload["architecture"]
+    seeds = list(unit.payload["seeds"])
+    stages = {"data": 0.0, "train": 0.0, "representations": 0.0, "geometry": 0.0}
+    t0 = time.perf_counter()
+    data = problem_data(s.profile, problem, s.data_dir)
+    stages["data"] += time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ens, index, meta, new_ckpt = _ensemble(s, arch, seeds, unit.payload.get("checkpoint"), data)
+    stages["train"] += time.perf_counter() - t0
+    out = UnitOutput(stages=stages)
+    if new_ckpt is not None:
+        out.checkpoints[f"{problem}+{arch}"] = new_ckpt
+    wanted = {key for _, key in unit.chunks}
+    input_rows = None
+    for seed in seeds:
+        if network_key(problem, arch, seed) not in wanted:
+            continue
+        t0 = time.perf_counter()
+        reps = representations(ens.subset([index[seed]]), data[2])[0]
+        stages["representations"] += time.perf_counter() - t0
+        chunk, input_rows = _network_chunk(s, problem, arch, seed, reps, input_rows, data, meta, stages)
+        out.chunks.append(chunk)
+        if seed in s.save_representations:
+            buf = io.BytesIO()
+            np.savez_compressed(buf, *reps.all)
+            out.files[f"representations/{network_key(problem, arch, seed)}.npz"] = buf.getvalue()
+    return out
+
+
+def sweep_plan(profile: Profile, out: str | Path, *, device: str = "auto", data_dir: str | None = None,
+               progress: bool = True, save_representations: Sequence[int] = (),
+               cpu_threads: int | None = 1) -> Plan:
+    """The plan of :func:`run_sweep`: one unit per (problem, architecture), one chunk per network."""
+    from ricci_lit.geometry._torch import resolve_device
+
+    seeds = list(range(profile.n_seeds))
+    unknown = sorted(set(int(v) for v in save_representations) - set(seeds))
+    if unknown:
+        raise ValueError(f"--save-representations names seeds {unknown}, but the sweep trains seeds "
+                         f"0…{profile.n_seeds - 1} only: nothing would be saved for them")
+    profile = replace(profile, training_scheme=resolve_training_scheme(profile.training_scheme, out))
+    dev = resolve_device(device)
+    backend = "torch" if dev.type == "cuda" and profile.curvature in ("forman", "augmented-forman") else "numpy"
+    settings = SweepSettings(profile=profile, device=str(dev), backend=backend, data_dir=data_dir,
+                             cpu_threads=cpu_threads, save_representations=tuple(int(v) for v in save_representations),
+                             progress=progress)
+    units = [Unit(key=f"{p}+{a}", chunks=tuple(("network", network_key(p, a, v)) for v in seeds),
+                  payload={"problem": p, "architecture": a, "seeds": tuple(seeds)})
+             for p in profile.problems for a in profile.architectures]
+
+    def check(store: ResultsStore, todo: Sequence[Unit]) -> None:
+        for problem in dict.fromkeys(u.payload["problem"] for u in todo):  # data present, k grid valid
+            profile.ks_for(problem, len(problem_data(profile, problem, data_dir)[2]))
+
+    def prepare(store: ResultsStore, unit: Unit) -> Unit:
+        ckpt = store.load_checkpoint(unit.key)
+        return unit if ckpt is None else replace(unit, payload={**unit.payload, "checkpoint": ckpt})
+
+    return Plan(root=Path(out), profile=profile.name, store_settings=profile.settings(), units=units,
+                compute=sweep_unit, settings=settings, prepare=prepare, check=check,
+                desc=f"sweep {profile.name}", unit_name="net")
 
 
 def run_sweep(
@@ -252,8 +428,11 @@ def run_sweep(
     save_representations: Sequence[int] = (),
     cpu_threads: int | None = 1,
     pack: bool = False,
-) -> SweepSummary:
-    """Run (or resume) a sweep into the results directory ``out``.
+    executor: Executor | None = None,
+    client: Any = None,
+) -> RunSummary:
+    """Run (or resume) a sweep into the results directory ``out`` (:func:`sweep_plan` on
+    :func:`ricci_lit.experiments.runner.run_plan`).
 
     Parameters
     ----------
@@ -269,110 +448,31 @@ def run_sweep(
     progress
         Show progress bars (tqdm, with ETA).
     save_representations
-        Seeds whose representations are also stored as ``.npz`` under ``out/representations``.
+        Seeds whose representations are also stored as ``.npz`` under ``out/representations``
+        (when their network is computed); a seed the profile does not train is an error.
     cpu_threads
-        torch threads for training on the CPU (1 by default, see :func:`ricci_lit.networks.training.torch_threads`;
+        torch threads for training on the CPU (1 by default, see :func:`~ricci_lit.networks._common.torch_threads`;
         ``None`` leaves torch's setting alone). Ignored on CUDA.
     pack
         Pack each problem's network chunks into one compact file as soon as all its networks of
-        this sweep are done (:meth:`ricci_lit.experiments.store.ResultsStore.pack`); the numbers are the same.
+        this sweep are done, problems finished earlier included
+        (:meth:`ricci_lit.experiments.store.ResultsStore.pack`); the numbers are the same.
+    executor
+        Where the units run (:func:`ricci_lit.experiments.runner.serial_executor` by default).
+    client
+        A ``distributed.Client``: run the units on its cluster instead (only this process
+        writes the store; :mod:`ricci_lit.experiments.executors`).
+
+    Returns
+    -------
+    RunSummary
+        Chunks count networks: ``chunks_written`` computed now, ``chunks_before`` present before,
+        ``chunks_total`` in the profile; ``stages`` the seconds of data, training,
+        representations, geometry and writing.
     """
-    from tqdm import tqdm
-
-    from ricci_lit.geometry._torch import resolve_device
-    from ricci_lit.networks.mlp import representations
-    from ricci_lit.networks.training import torch_threads
-
-    dev = resolve_device(device)
-    backend = "torch" if dev.type == "cuda" and profile.curvature in ("forman", "augmented-forman") else "numpy"
-    store = ResultsStore(Path(out), profile.name, profile.settings())
-    seeds = list(range(profile.n_seeds))
-    units = [(p, a) for p in profile.problems for a in profile.architectures]
-    total = len(units) * len(seeds)
-    done_before = sum(store.has_chunk("network", _chunk_key(p, a, s)) for p, a in units for s in seeds)
-    t_start = time.perf_counter()
-    stages = {"data": 0.0, "train": 0.0, "representations": 0.0, "geometry": 0.0, "write": 0.0}
-    computed = 0
-    bar = tqdm(total=total, initial=done_before, desc=f"sweep {profile.name}", unit="net",
-               disable=not progress, dynamic_ncols=True)
-    try:
-        for problem in profile.problems:
-            todo_archs = [a for a in profile.architectures
-                          if not all(store.has_chunk("network", _chunk_key(problem, a, s)) for s in seeds)]
-            if not todo_archs:
-                continue
-            t0 = time.perf_counter()
-            ds, x_train, y_train = _load_data(profile, problem, data_dir)
-            x_test = np.asarray(ds.x_test, np.float32)
-            y_test = np.asarray(ds.y_test, np.float32)
-            ks = profile.ks_for(problem, len(x_test))
-            stages["data"] += time.perf_counter() - t0
-            input_rows: pd.DataFrame | None = None
-            for arch in todo_archs:
-                todo = [s for s in seeds if not store.has_chunk("network", _chunk_key(problem, arch, s))]
-                t0 = time.perf_counter()
-                with torch_threads(cpu_threads if dev.type == "cpu" else None):
-                    ens, index, meta, _ = _train(store, profile, problem, arch, seeds, x_train, y_train,
-                                                 x_test, y_test, str(dev), progress)
-                stages["train"] += time.perf_counter() - t0
-                width, depth = _arch_classes(arch)
-                for seed in todo:
-                    t0 = time.perf_counter()
-                    one = ens.subset([index[seed]])
-                    reps = representations(one, x_test)[0]
-                    pred = (reps.output[:, 0] > 0.5).astype(np.float32)
-                    test_acc = float((pred == y_test).mean())
-                    stages["representations"] += time.perf_counter() - t0
-                    t0 = time.perf_counter()
-                    if input_rows is None:  # the input layer is the same for every network
-                        input_rows = geometry_table([reps.input], ks, curvature=profile.curvature,
-                                                    mode=profile.mode, backend=backend, device=str(dev))
-                    rest = geometry_table(reps.all[1:], ks, curvature=profile.curvature,
-                                          mode=profile.mode, backend=backend, device=str(dev))
-                    rest["layer"] += 1
-                    geo = pd.concat([input_rows, rest], ignore_index=True)
-                    g_seconds = time.perf_counter() - t0
-                    stages["geometry"] += g_seconds
-                    t0 = time.perf_counter()
-                    m = meta[int(seed)]
-                    net = {"problem": problem, "architecture": arch, "seed": int(seed),
-                           "n_hidden": reps.n_hidden, "width": width, "depth": depth,
-                           "test_accuracy": test_acc, "train_accuracy": m["train_accuracy"],
-                           "train_loss": m["train_loss"], "n_test": int(len(x_test)),
-                           "n_train": int(len(x_train)), "device": m["device"],
-                           "train_seconds": m["train_seconds"], "geometry_seconds": g_seconds}
-                    for col, val in net.items():
-                        geo[col] = val
-                    geo = geo[_NETWORK_COLUMNS + [c for c in geo.columns if c not in _NETWORK_COLUMNS]]
-                    prov = provenance(profile=profile.name, settings=profile.settings(), problem=problem,
-                                      architecture=arch, seed=int(seed), device=str(dev), backend=backend,
-                                      geometry_seconds=g_seconds)
-                    if seed in save_representations:
-                        _save_reps(store.root, problem, arch, seed, reps)
-                    store.write_chunk("network", _chunk_key(problem, arch, seed), geo, prov)
-                    stages["write"] += time.perf_counter() - t0
-                    computed += 1
-                    bar.update(1)
-            if pack:
-                store.pack("network", groups=[problem])
-    finally:
-        bar.close()
-    wall = time.perf_counter() - t_start
-    return SweepSummary(out=store.root, networks_total=total, networks_done_before=done_before,
-                        networks_computed=computed, wall_seconds=wall, train_seconds=stages["train"],
-                        geometry_seconds=stages["geometry"], stages=stages)
-
-
-def _save_reps(root: Path, problem: str, arch: str, seed: int, reps) -> None:
-    import io
-
-    from ricci_lit.experiments.store import _atomic_write_bytes
-
-    folder = root / "representations"
-    folder.mkdir(exist_ok=True)
-    buf = io.BytesIO()
-    np.savez_compressed(buf, *reps.all)
-    _atomic_write_bytes(folder / f"{_chunk_key(problem, arch, seed)}.npz", buf.getvalue())
+    plan = sweep_plan(profile, out, device=device, data_dir=data_dir, progress=progress,
+                      save_representations=save_representations, cpu_threads=cpu_threads)
+    return run_plan(plan, executor=executor, progress=progress, pack=pack, client=client)
 
 
 def pack_results(out: str | Path, problems: Sequence[str] | None = None) -> list[Path]:
@@ -393,156 +493,15 @@ def stored_profile(manifest: Mapping[str, Any]) -> Profile:
     """The :class:`Profile` a results directory was written with, from its manifest.
 
     The selection fields keep the named profile's values; every setting (test-set size, pixel
-    scale, graph mode, k grids, training) is the manifest's, so data and networks are rebuilt
-    exactly as the sweep built them.
+    scale, graph mode, k grids, training and its scheme, :func:`training_scheme`) is the
+    manifest's, so data and networks are rebuilt exactly as the sweep built them.
     """
     if manifest.get("profile") not in PROFILES:
         raise ValueError(f"unknown profile {manifest.get('profile')!r} in the manifest")
     settings = {key: (tuple(v) if key in ("k_synthetic", "k_real") else v)
                 for key, v in manifest["settings"].items() if key != "name"}
+    settings["training_scheme"] = training_scheme(manifest["settings"])  # the legacy one when absent
     return replace(PROFILES[manifest["profile"]], **settings)
-
-
-def training_batches(networks: pd.DataFrame) -> list[list[int]]:
-    """The batches in which a sweep trained one configuration's seeds, from its network rows.
-
-    A sweep trains the seeds it lacks as one batched ensemble and records for each network the
-    batch's wall time divided by its size (``train_seconds``), so the seeds of one batch share that
-    value exactly. Batch composition matters for re-training: the batched matrix products round
-    differently for different batch sizes, so a seed re-trained in another batch ends up with
-    weights that differ in the last bits (and, after many epochs, possibly more).
-
-    Parameters
-    ----------
-    networks
-        The rows of one (problem, architecture) (:func:`load_results`), with ``seed`` and
-        ``train_seconds``.
-
-    Returns
-    -------
-    list of list of int
-        The batches, each sorted, in order of their first seed.
-    """
-    if networks[["problem", "architecture"]].drop_duplicates().shape[0] > 1:
-        raise ValueError("networks must hold one (problem, architecture)")
-    if networks["seed"].duplicated().any():
-        raise ValueError("networks holds a seed twice")
-    groups = networks.groupby("train_seconds", sort=False)["seed"].apply(lambda s: sorted(int(v) for v in s))
-    return sorted(groups.tolist(), key=lambda b: b[0])
-
-
-def recreate_checkpoints(
-    out: str | Path,
-    *,
-    problems: Sequence[str] | None = None,
-    architectures: Sequence[str] | None = None,
-    seeds: int | None = None,
-    device: str = "cpu",
-    data_dir: str | None = None,
-    progress: bool = True,
-    cpu_threads: int | None = 1,
-) -> pd.DataFrame:
-    """Re-train the networks of a results directory whose checkpoints are gone, and prove them equal.
-
-    Checkpoints (the trained weights) are not committed, but everything that decides a network
-    is: its settings are in the manifest and training is deterministic for a given seed on a
-    given device (:mod:`ricci_lit.networks.training`). For each selected configuration without a
-    checkpoint (or whose checkpoint lacks some of the wanted seeds) this trains the stored seeds
-    again (``seeds``: only the first ``seeds`` of them; seeds already checkpointed are kept), in
-    the batches the sweep trained them in (:func:`training_batches`; a whole batch is re-trained
-    even when only some of its seeds are wanted, since that is what makes the weights identical),
-    evaluates every network on the test set and compares its test accuracy with the stored one.
-    Only when every accuracy agrees exactly is the checkpoint written, so a later
-    ``ricci-lit coefficients`` (which re-checks them) analyses the networks the results describe.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per re-trained network: ``problem, architecture, seed, stored_accuracy,
-        recreated_accuracy, stored_device, train_seconds``.
-
-    Raises
-    ------
-    RuntimeError
-        When a re-trained network's accuracy differs from the stored one (for example networks
-        trained on a GPU re-trained on the CPU); no checkpoint is written for that configuration.
-    """
-    from ricci_lit.geometry._torch import resolve_device
-    from ricci_lit.networks.mlp import MLPEnsemble, representations
-    from ricci_lit.experiments.store import read_manifest
-    from ricci_lit.networks.training import torch_threads
-
-    root = Path(out)
-    manifest = read_manifest(root)
-    profile = stored_profile(manifest)
-    store = ResultsStore(root, manifest["profile"], manifest["settings"])
-    nets, _, _ = load_results(root)
-    if nets.empty:
-        raise ValueError(f"{root} holds no networks: nothing to re-create")
-    if seeds is not None and (isinstance(seeds, bool) or int(seeds) < 1):
-        raise ValueError(f"seeds must be a positive count, got {seeds!r}")
-    configs = nets[["problem", "architecture"]].drop_duplicates()
-    for name, wanted, col in (("problem", problems, "problem"), ("architecture", architectures, "architecture")):
-        if wanted is not None:
-            unknown = sorted(set(wanted) - set(configs[col]))
-            if unknown:
-                raise ValueError(f"{root} holds no networks of {name}(s) {unknown}")
-            configs = configs[configs[col].isin(list(wanted))]
-    dev = resolve_device(device)
-    rows = []
-    for problem in sorted(configs["problem"].unique()):
-        present = set(configs.loc[configs["problem"] == problem, "architecture"])
-        archs = [a for a in profile.architectures if a in present] + sorted(present - set(profile.architectures))
-        todo = {}
-        for arch in archs:
-            mine = nets[(nets["problem"] == problem) & (nets["architecture"] == arch)].sort_values("seed")
-            wanted = [int(s) for s in mine["seed"]][: seeds if seeds is not None else None]
-            ckpt = store.load_checkpoint(f"{problem}+{arch}")
-            have = set() if ckpt is None else {int(s) for s in ckpt["ensemble"]["seeds"]}
-            missing = {s for s in wanted if s not in have}
-            if missing:
-                batches = [b for b in training_batches(mine) if missing & set(b)]
-                todo[arch] = (mine, batches, ckpt, have)
-        if not todo:
-            continue
-        ds, x_train, y_train = _load_data(profile, problem, data_dir)
-        x_test = np.asarray(ds.x_test, np.float32)
-        y_test = np.asarray(ds.y_test, np.float32)
-        for arch, (mine, batches, ckpt, have) in todo.items():
-            parts, meta, seconds, seed_list = [], {}, 0.0, []
-            for batch in batches:  # the sweep's own batches: the same networks bit for bit
-                with torch_threads(cpu_threads if dev.type == "cpu" else None):
-                    part, part_meta, part_seconds = _train_seeds(profile, arch, batch, x_train, y_train, x_test,
-                                                                 y_test, str(dev), progress)
-                keep = [i for i, s in enumerate(batch) if s not in have]  # never replace a checkpointed seed
-                parts.append(part.subset(keep))
-                meta.update({batch[i]: part_meta[batch[i]] for i in keep})
-                seed_list += [batch[i] for i in keep]
-                seconds += part_seconds
-            ens = MLPEnsemble.concatenate(parts) if len(parts) > 1 else parts[0]
-            bad = []
-            for i, seed in enumerate(seed_list):  # evaluated exactly as run_sweep evaluated it
-                out_layer = representations(ens.subset([i]), x_test)[0].output
-                pred = (out_layer[:, 0] > 0.5).astype(np.float32)
-                acc = float((pred == y_test).mean())
-                stored = mine[mine["seed"] == seed].iloc[0]
-                rows.append({"problem": problem, "architecture": arch, "seed": seed,
-                             "stored_accuracy": float(stored["test_accuracy"]), "recreated_accuracy": acc,
-                             "stored_device": str(stored.get("device", "unknown")),
-                             "train_seconds": seconds / len(seed_list)})
-                if acc != float(stored["test_accuracy"]):
-                    bad.append(f"seed {seed}: stored {float(stored['test_accuracy']):.6f}, re-trained {acc:.6f} "
-                               f"(stored on {stored.get('device', 'unknown')}, re-trained on {dev})")
-            if bad:
-                raise RuntimeError(f"re-training {problem} {arch} did not reproduce the stored networks, so no "
-                                   f"checkpoint was written: {'; '.join(bad[:3])}"
-                                   + (f" and {len(bad) - 3} more" if len(bad) > 3 else ""))
-            if ckpt is not None:  # a checkpoint with fewer seeds: extend it, as a resumed sweep would
-                ens = MLPEnsemble.concatenate([MLPEnsemble.from_state(ckpt["ensemble"]), ens])
-                meta = {**ckpt["meta"], **meta}
-            store.save_checkpoint(f"{problem}+{arch}", {"ensemble": ens.to_state(), "meta": meta})
-    return pd.DataFrame(rows, columns=["problem", "architecture", "seed", "stored_accuracy", "recreated_accuracy",
-                                       "stored_device", "train_seconds"])
 
 
 def load_results(out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:

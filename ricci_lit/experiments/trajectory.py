@@ -17,11 +17,13 @@ from ricci_lit.geometry.engine import (
     validate_mode,
 )
 
+__all__ = ["TRAJECTORY_COLUMNS", "full_batch_adam_config", "local_coefficient_trajectory"]
+
+#: The columns of a trajectory table: the epoch, the network's accuracies and losses after it,
+#: then the coefficient columns of a network row (:data:`~ricci_lit.geometry.engine.NETWORK_COLUMNS`).
 TRAJECTORY_COLUMNS: tuple[str, ...] = (
     "epoch", "train_accuracy", "test_accuracy", "train_loss", "test_loss",
 ) + NETWORK_COLUMNS
-
-
 
 
 def full_batch_adam_config(n_train: int, *, lr: float = 1e-3, eps: float = 1e-8, epochs: int = 50):
@@ -121,7 +123,7 @@ def local_coefficient_trajectory(
     )
     from ricci_lit.networks.training import (
         TrainConfig,
-        _check_xy,
+        check_xy,
         torch_threads,
         train_ensemble,
     )
@@ -138,8 +140,8 @@ def local_coefficient_trajectory(
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}")
     config = replace(config, epochs=int(epochs))
-    xtr, ytr = _check_xy(x_train, y_train, "train")
-    xte, yte = _check_xy(x_test, y_test, "test")
+    xtr, ytr = check_xy(x_train, y_train, "train")
+    xte, yte = check_xy(x_test, y_test, "test")
     if xte.shape[1] != xtr.shape[1]:
         raise ValueError(f"x_test has {xte.shape[1]} features but x_train has {xtr.shape[1]}")
     if not is_int(k) or not 1 <= k < xte.shape[0]:

@@ -25,7 +25,7 @@ except ImportError:  # pragma: no cover - exercised only where numba is absent
     _nb = None
     HAVE_NUMBA = False
 
-__all__ = ["HAVE_NUMBA", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist"]
+__all__ = ["HAVE_NUMBA", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist", "knn_block"]
 
 ENGINES = ("auto", "numba", "numpy")
 
@@ -259,6 +259,76 @@ if HAVE_NUMBA:
                 G[i, j] = d if d > 0.0 else 0.0
             G[i, start + i] = np.inf
 
+    @_nb.njit(cache=True, parallel=True)
+    def _knn_block(G, rn, cn, start, k, tol, exact_id, cap):
+        """Fused, row-parallel: Gram block → squared distances (in place, the same floats as
+        :func:`_gram_to_sqdist`), the ``k`` smallest by a max-heap, every column ``≤`` the
+        ``k``-th value sorted by ``(value, column)``, their dense rank, and the near-tie flag of
+        :func:`ricci_lit.geometry._exact.near_tie_rows`. Rows with more than ``cap`` candidates
+        get ``ok = False`` (the caller falls back to the unfused kernels)."""
+        b, n = G.shape
+        counts = np.zeros(b, dtype=np.int64)
+        cols = np.empty((b, cap), dtype=np.int64)
+        vals = np.empty((b, cap), dtype=np.float64)
+        rank = np.empty((b, cap), dtype=np.int64)
+        flag = np.zeros(b, dtype=np.bool_)
+        ok = np.ones(b, dtype=np.bool_)
+        for i in _nb.prange(b):
+            row = G[i]
+            r = rn[i]
+            self_j = start + i
+            heap = np.empty(k, dtype=np.float64)
+            for j in range(n):
+                d = (r + cn[j]) - 2.0 * row[j]
+                d = d if d > 0.0 else 0.0
+                if j == self_j:
+                    d = np.inf
+                row[j] = d
+                if j < k:
+                    _heap_push(heap, j, d)
+                elif d < heap[0]:
+                    _heap_replace_top(heap, k, d)
+            top = heap[0]
+            t_i = tol[i]
+            lim = top + t_i
+            buf_c = cols[i]
+            buf_v = vals[i]
+            q = 0
+            m = 0
+            for j in range(n):
+                d = row[j]
+                if d <= lim:
+                    m += 1
+                    if d <= top:
+                        if q < cap:
+                            buf_c[q] = j
+                            buf_v[q] = d
+                        q += 1
+            if q > cap:
+                ok[i] = False
+                continue
+            counts[i] = q
+            fl = m > q
+            order = np.argsort(buf_v[:q], kind="mergesort")  # stable: ties keep index order
+            tmp_c = buf_c[:q].copy()
+            tmp_v = buf_v[:q].copy()
+            rk = rank[i]
+            for p in range(q):
+                c = tmp_c[order[p]]
+                v = tmp_v[order[p]]
+                buf_c[p] = c
+                buf_v[p] = v
+                if p == 0:
+                    rk[p] = 0
+                else:
+                    prev = buf_v[p - 1]
+                    rk[p] = rk[p - 1] + (1 if v != prev else 0)
+                    if v - prev <= t_i and exact_id[c] != exact_id[buf_c[p - 1]]:
+                        fl = True
+            flag[i] = fl
+        return counts, cols, vals, rank, flag, ok
+
+
 def bfs_block(indptr: np.ndarray, indices: np.ndarray, n: int, s0: int, s1: int,
               dist: np.ndarray | None = None) -> tuple[int, int, int]:
     """BFS from sources ``s0 … s1−1`` at once; returns ``(Σ distances, reached pairs, max level)``.
@@ -291,6 +361,34 @@ def select_rows(D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     _fill_rows(D, thresh, offsets, cols, vals)
     return counts, cols, vals
 
+
+
+def knn_block(gram: np.ndarray, row_norms: np.ndarray, col_norms: np.ndarray, start: int, k: int,
+              tol: np.ndarray, exact_id: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """One block of the kNN search in one compiled, row-parallel pass (both cores).
+
+    Turns ``gram`` (``x_{start+i}·x_j``, C-contiguous float64) into squared distances in place
+    (as :func:`gram_to_sqdist`), and returns ``(counts, cols, vals, rank, flag)``: per row every
+    column with a value ``≤`` its ``k``-th smallest, sorted by ``(value, column)``, in CSR order,
+    the dense rank of each value in its row, and the rows with a near tie (two candidates of
+    different exact points within ``tol`` of each other, or a value outside within ``tol`` of the
+    ``k``-th), exactly as :func:`select_rows` and
+    :func:`ricci_lit.geometry._exact.near_tie_rows` give them. ``None`` when a row has too many
+    tied candidates for the fixed per-row buffer; ``gram`` then holds the distances and the caller
+    selects with :func:`select_rows`.
+    """
+    if not (gram.flags.c_contiguous and gram.dtype == np.float64):
+        raise ValueError("gram must be a C-contiguous float64 array")
+    cap = int(k) + 16
+    counts, cols, vals, rank, flag, ok = _knn_block(
+        gram, np.ascontiguousarray(row_norms, dtype=np.float64),
+        np.ascontiguousarray(col_norms, dtype=np.float64), int(start), int(k),
+        np.ascontiguousarray(tol, dtype=np.float64), np.ascontiguousarray(exact_id, dtype=np.int64), cap)
+    if not ok.all():
+        return None
+    keep = np.arange(cap)[None, :] < counts[:, None]
+    return counts, cols[keep], vals[keep], rank[keep], flag
 
 
 def gram_to_sqdist(gram: np.ndarray, row_norms: np.ndarray, col_norms: np.ndarray, start: int) -> np.ndarray:

@@ -10,7 +10,10 @@ Method
 ------
 * Distances: squared Euclidean in float64 between distinct points (``torch.unique``), gathered
   back, self set to ``+inf``; a stable sort of each row orders candidates by
-  ``(distance, index)``, as :func:`ricci_lit.geometry.knn.neighbour_table` does.
+  ``(distance, index)``, as :func:`ricci_lit.geometry.knn.neighbour_table` does (after the same
+  exact power-of-two scale, so the result does not depend on the scale of the data). Unlike the
+  NumPy path, near ties within the Gram form's rounding are *not* re-decided exactly here, and
+  ``n_tie_decided`` counts equal computed distances at positions ``k`` and ``k + 1``.
 * Graph for ``k``: out-neighbours are the first ``k`` entries (union) or every entry with
   distance ``≤`` the ``k``-th (r-compat); dense ``A = A_dir ∨ A_dirᵀ``.
 * Forman total without touching edges: ``Σ_e (4 − d_i − d_j) = 4|E| − Σ_i d_i²`` (union) and
@@ -28,30 +31,18 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ricci_lit.geometry._exact import power_of_two_scale
+
+from ricci_lit._device import resolve_device
+
 __all__ = ["resolve_device", "geometry_table_torch"]
-
-
-def resolve_device(device: str = "auto"):
-    """``"auto"`` → CUDA if available, else CPU; otherwise ``torch.device(device)``.
-
-    Asking for ``"cuda"`` on a machine without a GPU raises ``ValueError`` rather than failing
-    later inside a kernel.
-    """
-    import torch
-
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' was requested but no CUDA device is available")
-    return dev
 
 
 def _sorted_neighbours(X: np.ndarray, dev):
     import torch
 
-    X = np.asarray(X, dtype=np.float64)
-    x = torch.from_numpy(np.ascontiguousarray(X - X[0])).to(dev)  # as graphs.neighbour_table
+    X, _ = power_of_two_scale(np.asarray(X, dtype=np.float64))  # exact: scale-free, as knn
+    x = torch.from_numpy(np.ascontiguousarray(X - X[0])).to(dev)  # as knn.neighbour_table
     uniq, inverse = torch.unique(x, dim=0, return_inverse=True)
     norms = (uniq * uniq).sum(1)
     du = norms[:, None] + norms[None, :] - 2.0 * (uniq @ uniq.T)
@@ -90,6 +81,8 @@ def geometry_table_torch(
     eye = torch.eye(n, dtype=torch.bool, device=dev)
     for k in ks:
         A_dir = torch.zeros((M, n, n), dtype=torch.bool, device=dev)
+        ties = [int((Ds[:, k - 1] == Ds[:, k]).sum()) if mode == "union" else 0
+                for Ds, _, _ in tables]
         for l, (Ds, order, _) in enumerate(tables):
             if mode == "union":
                 mask = torch.zeros_like(Ds, dtype=torch.bool)
@@ -143,6 +136,7 @@ def geometry_table_torch(
                 "g_finite": int(total[l]), "connected": connected, "n_components": n_comp,
                 "n_edges": int(n_edges[l]), "n_distinct": tables[l][2],
                 "collapsed": tables[l][2] < k + 1, "diameter": int(diameter[l]),
+                "n_tie_decided": ties[l],
             })
     df = pd.DataFrame(rows)
     return df.sort_values(["layer", "k"], kind="stable").reset_index(drop=True)

@@ -44,11 +44,20 @@ import pandas as pd
 
 from ricci_lit.geometry.curvature import edge_curvature, node_curvature, validate_curvature
 from ricci_lit.geometry.distances import UNREACHABLE, hop_distance_matrix, hop_distance_totals
-from ricci_lit.geometry.knn import MODES, KnnGraph, knn_graphs, neighbour_table, validate_k, validate_points
-from ricci_lit.geometry.knn import _graph_from_table  # shared prefix construction
+from ricci_lit.geometry.knn import (
+    MODES,
+    KnnGraph,
+    graph_from_table,
+    knn_graphs,
+    neighbour_table,
+    validate_k,
+    validate_points,
+)
 
 __all__ = [
     "CollapsedLayerWarning",
+    "DegenerateCoefficientWarning",
+    "TieDecidedWarning",
     "RicciFlowResult",
     "LocalCoefficients",
     "pearson",
@@ -66,6 +75,18 @@ __all__ = [
 
 class CollapsedLayerWarning(UserWarning):
     """A representation has fewer distinct points than ``k + 1`` (a collapsed ReLU layer)."""
+
+
+class TieDecidedWarning(UserWarning):
+    """A tie in distance decides some points' neighbourhoods by point order (integer data, …).
+
+    The graph, and so ``ρ``, then depends on the order of the points; the count per
+    representation is :attr:`RicciFlowResult.n_tie_decided`.
+    """
+
+
+class DegenerateCoefficientWarning(UserWarning):
+    """``ρ`` is a correlation of two points (three representations): it can only be ``±1``."""
 
 
 def pearson(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> float:
@@ -95,6 +116,8 @@ def pearson(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) ->
 def _pearson_rows(a: np.ndarray, b: np.ndarray, axis: int) -> np.ndarray:
     """Vectorised Pearson along ``axis``; ``nan`` where a series is constant or non-finite."""
     ok = np.isfinite(a).all(axis=axis) & np.isfinite(b).all(axis=axis)
+    # a constant or non-finite series gives 0/0 here; those entries are replaced by NaN below
+    # (``ok`` and the ``tiny`` variance test), which is the documented result, not a lost warning
     with np.errstate(invalid="ignore", divide="ignore"):
         ac = a - np.nanmean(a, axis=axis, keepdims=True)
         bc = b - np.nanmean(b, axis=axis, keepdims=True)
@@ -116,6 +139,8 @@ def validate_representations(reps: Sequence[object], min_count: int = 3) -> list
     """
     if isinstance(reps, np.ndarray) and reps.ndim == 2:
         raise ValueError("expected a sequence of representations, got a single 2-D array")
+    if reps is None or isinstance(reps, (str, bytes)) or not hasattr(reps, "__iter__"):
+        raise ValueError(f"expected a sequence of representations, got {type(reps).__name__}")
     reps = list(reps)
     if len(reps) < min_count:
         raise ValueError(f"need at least {min_count} representations, got {len(reps)}")
@@ -206,6 +231,13 @@ class RicciFlowResult:
         Per representation.
     local
         Local and layer coefficients, when requested.
+    n_tie_decided
+        Per representation: points whose neighbourhood a tie in distance decides by point
+        order (:attr:`ricci_lit.geometry.knn.KnnGraph.n_tie_decided`); all zero means ``ρ`` does
+        not depend on the order of the points.
+    degenerate
+        ``True`` when there are only three representations: ``ρ`` (and every local ``ρ(x)``) is
+        then a correlation of two points, ``±1`` whenever it is defined.
     """
 
     n: int
@@ -223,6 +255,8 @@ class RicciFlowResult:
     collapsed: tuple[bool, ...]
     n_edges: tuple[int, ...]
     local: LocalCoefficients | None = field(default=None, repr=False)
+    n_tie_decided: tuple[int, ...] = ()
+    degenerate: bool = False
 
     @property
     def all_connected(self) -> bool:
@@ -235,6 +269,11 @@ class RicciFlowResult:
     @property
     def collapsed_layers(self) -> list[int]:
         return [i for i, c in enumerate(self.collapsed) if c]
+
+    @property
+    def tie_decided_layers(self) -> list[int]:
+        """Representations where a tie decides at least one neighbourhood."""
+        return [i for i, c in enumerate(self.n_tie_decided) if c]
 
     def to_dict(self, *, include_local: bool = False, include_layer: bool = False) -> dict:
         """A JSON-ready dictionary (``inf``/``nan`` become ``None``)."""
@@ -259,6 +298,9 @@ class RicciFlowResult:
             "n_distinct": list(self.n_distinct),
             "collapsed_layers": self.collapsed_layers,
             "n_edges": list(self.n_edges),
+            "n_tie_decided": list(self.n_tie_decided),
+            "tie_decided_layers": self.tie_decided_layers,
+            "degenerate": self.degenerate,
         }
         if self.local is not None and include_local:
             d["local"] = self.local.summary()
@@ -279,7 +321,7 @@ def coefficient_from_totals(ric: Sequence[float], g: Sequence[float]) -> tuple[f
         raise ValueError("ric and g must be 1-D of equal length")
     if ric.size < 3:
         raise ValueError(f"need at least 3 representations for a coefficient, got {ric.size}")
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # inf − inf at a disconnected graph: reported just below
         eta = np.diff(g)
     if not np.isfinite(g).all():
         bad = [int(i) for i in np.nonzero(~np.isfinite(g))[0]]
@@ -319,7 +361,9 @@ def geometry_table(
     -------
     pandas.DataFrame
         One row per ``(layer, k)`` with columns ``layer, k, ric, g, g_finite, connected,
-        n_components, n_edges, n_distinct, collapsed, diameter``.
+        n_components, n_edges, n_distinct, collapsed, diameter, n_tie_decided`` (the last:
+        points whose neighbourhood a tie decides by point order; stores written before it
+        existed lack the column).
     """
     reps = validate_representations(reps, min_count=1)
     ks = sorted({validate_k(k, reps[0].shape[0]) for k in ks})
@@ -338,13 +382,13 @@ def geometry_table(
     for layer, X in enumerate(reps):
         table = neighbour_table(X, max(ks))
         for k in ks:
-            graph = _graph_from_table(table, k, mode)
+            graph = graph_from_table(table, k, mode)
             rows.append(_graph_row(layer, graph, curvature))
     return pd.DataFrame(rows, columns=_TABLE_COLUMNS)
 
 
 _TABLE_COLUMNS = ["layer", "k", "ric", "g", "g_finite", "connected", "n_components",
-                  "n_edges", "n_distinct", "collapsed", "diameter"]
+                  "n_edges", "n_distinct", "collapsed", "diameter", "n_tie_decided"]
 
 
 def _graph_row(layer: int, graph: KnnGraph, curvature: str) -> dict:
@@ -361,6 +405,7 @@ def _graph_row(layer: int, graph: KnnGraph, curvature: str) -> dict:
         "n_distinct": graph.n_distinct,
         "collapsed": graph.collapsed,
         "diameter": tot.diameter,
+        "n_tie_decided": graph.n_tie_decided,
     }
 
 
@@ -401,8 +446,7 @@ def local_and_layer_coefficients(
         d = dist[rows, A.indices].astype(np.float64)
         unreachable = np.bincount(rows, d == UNREACHABLE, n) > 0
         counts = np.diff(A.indptr)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            H[l] = np.bincount(rows, d, n) / counts - 1.0
+        H[l] = np.bincount(rows, d, n) / np.maximum(counts, 1) - 1.0
         H[l][unreachable | (counts == 0)] = np.nan
     rho = _pearson_rows(O, H, axis=0)
     unreach = ~np.isfinite(H).all(axis=0)
@@ -440,7 +484,10 @@ def ricci_coefficient(
         Also compute the local and layer coefficients (P2).
     warn_collapsed
         Emit :class:`CollapsedLayerWarning` naming each representation with fewer than
-        ``k + 1`` distinct points. The result records them either way.
+        ``k + 1`` distinct points, :class:`TieDecidedWarning` naming each representation where
+        a tie decides a neighbourhood by point order, and :class:`DegenerateCoefficientWarning`
+        when three representations make ``ρ`` a correlation of two points. The result records
+        all three either way.
 
     Returns
     -------
@@ -456,13 +503,10 @@ def ricci_coefficient(
     gs = [r["g"] for r in rows]
     rho, reason, eta = coefficient_from_totals(ric, gs)
     collapsed = tuple(bool(r["collapsed"]) for r in rows)
+    ties = tuple(int(r["n_tie_decided"]) for r in rows)
+    degenerate = len(reps) == 3
     if warn_collapsed:
-        for i, c in enumerate(collapsed):
-            if c:
-                warnings.warn(
-                    f"representation {i} has only {rows[i]['n_distinct']} distinct points "
-                    f"(fewer than k + 1 = {k + 1}): a collapsed layer; ties decide its kNN graph",
-                    CollapsedLayerWarning, stacklevel=2)
+        _warn_about(rows, k, n, rho, degenerate)
     loc = local_and_layer_coefficients(graphs, curvature) if local else None
     return RicciFlowResult(
         n=n, k=k, curvature=curvature, mode=mode,
@@ -473,8 +517,27 @@ def ricci_coefficient(
         n_distinct=tuple(int(r["n_distinct"]) for r in rows),
         collapsed=collapsed,
         n_edges=tuple(int(r["n_edges"]) for r in rows),
-        local=loc,
+        local=loc, n_tie_decided=ties, degenerate=degenerate,
     )
+
+
+def _warn_about(rows: list[dict], k: int, n: int, rho: float | None, degenerate: bool) -> None:
+    """The warnings of :func:`ricci_coefficient` (collapsed layers, tie-decided graphs, ±1)."""
+    for i, r in enumerate(rows):
+        if r["collapsed"]:
+            warnings.warn(
+                f"representation {i} has only {r['n_distinct']} distinct points "
+                f"(fewer than k + 1 = {k + 1}): a collapsed layer; ties decide its kNN graph",
+                CollapsedLayerWarning, stacklevel=3)
+    for i, r in enumerate(rows):
+        if r["n_tie_decided"] and not r["collapsed"]:  # a collapsed layer is warned about above
+            warnings.warn(
+                f"representation {i}: a tie in distance decides the {k} nearest neighbours of "
+                f"{r['n_tie_decided']} of {n} points (by point order), so its graph and rho "
+                "depend on the order of the points", TieDecidedWarning, stacklevel=3)
+    if degenerate and rho is not None:
+        warnings.warn("three representations: rho is a correlation of two points and can only "
+                      "be -1 or +1", DegenerateCoefficientWarning, stacklevel=3)
 
 
 def aggregated_coefficient(
@@ -526,7 +589,7 @@ def adjusted_coefficient(rho: float, n_hidden: int) -> float:
         raise ValueError(f"the adjusted coefficient needs L > 4 hidden layers, got {n_hidden}")
     if not -1.0 <= rho <= 1.0:
         raise ValueError(f"rho must lie in [-1, 1], got {rho}")
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore"):  # artanh(±1) = ±inf is the documented result
         return float(np.arctanh(rho) / math.sqrt(n_hidden - 4))
 
 
@@ -536,5 +599,5 @@ def fisher_z(rho: float, n_points: int) -> float:
         raise ValueError(f"the Fisher z-score needs more than 3 points, got {n_points}")
     if not -1.0 <= rho <= 1.0:
         raise ValueError(f"rho must lie in [-1, 1], got {rho}")
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore"):  # artanh(±1) = ±inf is the documented result
         return float(np.arctanh(rho) * math.sqrt(n_points - 3))

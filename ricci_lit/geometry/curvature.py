@@ -7,10 +7,10 @@ For an edge ``e = (i, j)`` with degrees ``d_i, d_j`` and ``t = t(i, j)`` triangl
     ``F(i, j) = 4 − d_i − d_j``.
 ``"augmented-forman"`` (P2)
     ``AF(i, j) = 4 − d_i − d_j + 3 t``.
-``"approx-ollivier"`` (P2; Tian, Lubberts & Weber 2023: the mean of the Jost–Liu lower and
-upper bounds)
-    ``κ̂ = t / max(d_i, d_j) − ½[(1 − 1/d_i − 1/d_j − t/min(d_i, d_j))₊
-    + (1 − 1/d_i − 1/d_j − t/max(d_i, d_j))₊]``.
+``"approx-ollivier"`` (P2)
+    The mean of the Jost–Liu lower and upper bounds (Tian, Lubberts & Weber 2023),
+    ``κ̂ = t / max(d_i, d_j) − ½[(1 − 1/d_i − 1/d_j − t/min(d_i, d_j))₊ +
+    (1 − 1/d_i − 1/d_j − t/max(d_i, d_j))₊]``.
 ``"ollivier"`` (P2)
     ``κ(i, j) = 1 − W₁(μ_i, μ_j)``, ``μ_x`` uniform on the neighbours of ``x`` (no laziness),
     ground cost the hop distance; exact optimal transport with POT's ``emd2``.
@@ -41,6 +41,7 @@ __all__ = [
     "validate_curvature",
 ]
 
+#: The curvature notions of the package, the values a ``curvature=`` argument takes.
 CURVATURES: tuple[str, ...] = ("forman", "augmented-forman", "approx-ollivier", "ollivier")
 
 _PAIR_BYTES = 64 * 2**20
@@ -172,8 +173,7 @@ def node_curvature(graph: KnnGraph, edge_values: np.ndarray, reduce: str = "mean
     if reduce != "mean":
         raise ValueError(f"reduce must be 'mean' or 'sum', got {reduce!r}")
     counts = np.bincount(e[:, 0], minlength=graph.n) + np.bincount(e[:, 1], minlength=graph.n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
 def total_curvature(graph: KnnGraph, kind: str = "forman") -> float:

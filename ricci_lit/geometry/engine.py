@@ -3,7 +3,7 @@
 Paper 2 (Hehl, von Renesse & Weber 2025, §A.1.1; paper-details §5.7 (g); paper-notes §4 item 7)
 found that paper 1's *global* coefficient is negative for about 90 % of **untrained**,
 randomly initialised networks (mean −0.2 … −0.4), while the mean *local* coefficient stays near
-0 (|mean| < 0.06) and only becomes clearly negative (−0.2 … −0.9) after training. A negative
+0 (``|mean| < 0.06``) and only becomes clearly negative (−0.2 … −0.9) after training. A negative
 global ρ therefore does not by itself show that training produced a Ricci-flow-like geometry.
 This module computes every coefficient of :mod:`ricci_lit.geometry.coefficients` for many networks and several
 curvature notions at once, so that trained and untrained networks, and curvatures, can be
@@ -81,9 +81,9 @@ __all__ = [
     "CurvatureAgreement",
     "curvature_agreement",
     "network_coefficients",
-    "sign_agreement",
-    "summarise_coefficients",
-    "trained_vs_untrained",
+    "validate_curvatures",
+    "validate_layers",
+    "validate_mode",
 ]
 
 DEFAULT_CURVATURES: tuple[str, ...] = ("forman", "augmented-forman", "approx-ollivier")
@@ -94,7 +94,7 @@ _TRIANGLE_CURVATURES = frozenset({"augmented-forman", "approx-ollivier"})
 
 NETWORK_COLUMNS: tuple[str, ...] = (
     "network", "seed", "curvature", "k", "mode", "layers", "n_points", "n_representations",
-    "rho", "rho_reason", "connected", "n_disconnected", "n_collapsed",
+    "rho", "rho_reason", "connected", "n_disconnected", "n_collapsed", "n_tie_decided",
     "local_mean", "local_median", "local_std", "local_fraction_negative", "local_n_defined",
     "local_n_nan", "local_n_unreachable", "local_n_constant",
     "layer_mean", "layer_min", "layer_argmin",
@@ -105,7 +105,10 @@ NETWORK_COLUMNS: tuple[str, ...] = (
 input carries none). ``rho`` is the global coefficient (``NaN`` when undefined, with
 ``rho_reason``); ``connected`` is true when every graph is connected; ``n_disconnected`` and
 ``n_collapsed`` count representations with a disconnected graph or fewer than ``k + 1``
-distinct points. ``local_*`` summarise ``ρ(x)`` over the points where it is defined
+distinct points; ``n_tie_decided`` sums, over the representations, the points whose
+neighbourhood a tie in distance decides by point order
+(:attr:`ricci_lit.geometry.knn.KnnGraph.n_tie_decided`; 0: the row does not depend on the order
+of the points). ``local_*`` summarise ``ρ(x)`` over the points where it is defined
 (``local_n_nan = local_n_unreachable + local_n_constant`` points are not). ``layer_mean``,
 ``layer_min`` and ``layer_argmin`` summarise the layer coefficients (``NaN``-aware)."""
 
@@ -141,7 +144,7 @@ class CoefficientTables:
         One row per (network, curvature[, state], point), or ``None`` unless requested.
     meta
         Settings (``k``, ``mode``, ``layers``, curvatures, …) and, for
-        :func:`trained_vs_untrained`, the training configuration and timings.
+        :func:`~ricci_lit.experiments.controls.trained_vs_untrained`, the training configuration and timings.
     """
 
     networks: pd.DataFrame
@@ -270,6 +273,7 @@ def _network_rows(seq: list[np.ndarray], k: int, curvatures: tuple[str, ...], mo
             "rho": math.nan if rho is None else float(rho), "rho_reason": reason,
             "connected": all(connected), "n_disconnected": int(len(connected) - sum(connected)),
             "n_collapsed": int(sum(collapsed)),
+            "n_tie_decided": int(sum(g.n_tie_decided for g in graphs)),
             "local_mean": mean, "local_median": median, "local_std": std,
             "local_fraction_negative": frac, "local_n_defined": n_def,
             "local_n_nan": int(loc.rho.size - n_def), "local_n_unreachable": int(loc.n_unreachable),
@@ -443,6 +447,7 @@ def _graphs_of(source: object, k: int | None, mode: str, layers: str) -> list[Kn
 
 def _corr_matrix(M: np.ndarray, names: list[str]) -> pd.DataFrame:
     """Pearson correlation matrix of the rows of ``M`` (``NaN`` for a constant row)."""
+    # a constant row gives 0/0 in corrcoef; such rows are set to NaN just below (documented)
     with np.errstate(invalid="ignore", divide="ignore"):
         C = np.corrcoef(M) if M.shape[1] >= 2 else np.full((len(names), len(names)), np.nan)
     C = np.atleast_2d(C)

@@ -19,6 +19,13 @@ All ``k`` of a grid share one neighbour ordering: :func:`neighbour_table` sorts 
 candidates once by ``(distance, index)`` and a graph for any ``k ≤ k_max`` is a prefix of it.
 Squared Euclidean distances are computed in float64 from the *distinct* points (exact
 duplicates share one row), so duplicated points tie exactly, as they do in exact arithmetic.
+Wherever rounding could decide an order (near-duplicate points, distances within the Gram
+form's rounding error of each other) the candidates are re-ranked exactly
+(:mod:`ricci_lit.geometry._exact`), and every cloud is first scaled by an exact power of two, so
+the graph does not depend on the scale of the data (any finite positive factor).
+
+A tie that exact arithmetic confirms (integer or pixel data) still decides a ``union``
+neighbourhood by point order; :attr:`KnnGraph.n_tie_decided` counts such points.
 """
 from __future__ import annotations
 
@@ -27,7 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from ricci_lit.geometry._numba import gram_to_sqdist, resolve_engine, select_rows
+from ricci_lit.geometry._exact import gram_error_bound, near_tie_rows, power_of_two_scale, resolve_block
+from ricci_lit.geometry._numba import gram_to_sqdist, knn_block, resolve_engine, select_rows
 
 __all__ = [
     "MODES",
@@ -36,6 +44,8 @@ __all__ = [
     "neighbour_table",
     "knn_graph",
     "knn_graphs",
+    "graph_from_table",
+    "tie_decided",
     "validate_points",
     "validate_k",
     "graph_from_adjacency",
@@ -52,13 +62,26 @@ def validate_points(X: object, name: str = "X") -> np.ndarray:
     """Return ``X`` as a C-contiguous float64 array ``[n, d]`` or raise ``ValueError``.
 
     Rejects non-numeric data, arrays that are not one- or two-dimensional, empty arrays and
-    NaN/inf values. A one-dimensional array is read as ``n`` points on a line (``d = 1``), which
-    is what a single sigmoid output unit produces.
+    NaN/inf values, missing values (``None``, pandas ``NA``), time data (``timedelta64``,
+    ``datetime64``) and masked arrays with a masked entry. A one-dimensional array is read as ``n``
+    points on a line (``d = 1``), which is what a single sigmoid output unit produces.
     """
+    if X is None:
+        raise ValueError(f"{name}: got None, expected an array of points [n, d]")
+    if np.ma.isMaskedArray(X):
+        n_masked = int(np.ma.count_masked(X))
+        if n_masked:
+            raise ValueError(f"{name}: masked array with {n_masked} masked entries "
+                             "(fill or drop them first)")
+        X = np.ma.getdata(X)
     try:
         arr = np.asarray(X)
     except Exception as exc:  # pragma: no cover - numpy raises rarely here
         raise ValueError(f"{name}: cannot be read as an array ({exc})") from None
+    if arr.dtype.kind in "mM":
+        raise ValueError(f"{name}: time data (dtype {arr.dtype}) are not coordinates")
+    if arr.dtype == object:
+        _refuse_missing(arr, name)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise ValueError(f"{name}: non-numeric data (dtype {arr.dtype})")
     if np.iscomplexobj(arr):
@@ -74,6 +97,19 @@ def validate_points(X: object, name: str = "X") -> np.ndarray:
         bad = int((~np.isfinite(arr)).any(axis=1).sum())
         raise ValueError(f"{name}: contains NaN or inf values (in {bad} of {arr.shape[0]} rows)")
     return arr
+
+
+def _refuse_missing(arr: np.ndarray, name: str) -> None:
+    """Raise naming missing values (``None``, pandas ``NA``, NaN) in an object array."""
+    import pandas as pd
+
+    try:
+        missing = np.asarray(pd.isna(arr), dtype=bool)
+    except (TypeError, ValueError):  # pragma: no cover - pd.isna accepts any object array
+        return
+    if missing.any():
+        bad = int(missing.reshape(arr.shape[0], -1).any(axis=1).sum()) if arr.ndim else 1
+        raise ValueError(f"{name}: missing value (NA) in {bad} row(s)")
 
 
 def validate_k(k: int, n: int) -> int:
@@ -92,23 +128,32 @@ class NeighbourTable:
     """Each point's candidate neighbours sorted by ``(distance, index)``, as a CSR table.
 
     Row ``i`` holds every ``j ≠ i`` with ``‖x_i − x_j‖ ≤ d_{k_max}(i)`` (ties at the boundary are
-    all kept, so a row can be longer than ``k_max``). Distances are squared Euclidean.
+    all kept, so a row can be longer than ``k_max``). The order is that of exact arithmetic.
 
     Attributes
     ----------
     indptr, indices, sqdist
-        CSR layout: row ``i`` is ``indices[indptr[i]:indptr[i+1]]``.
+        CSR layout: row ``i`` is ``indices[indptr[i]:indptr[i+1]]``. ``sqdist`` are the squared
+        Euclidean distances of the scaled cloud ``X · 2^{−e}``, ``e = scale_exponent`` (float64;
+        use ``rank`` to compare them: two entries can round to one float and differ exactly).
+    rank
+        Dense rank of each entry's exact distance within its row (0 = nearest); equal ranks are
+        exact ties.
     k_max
         Largest ``k`` the table serves.
     n_distinct
         Number of distinct points (rows of ``X`` up to exact equality).
+    scale_exponent
+        ``e`` of the exact power-of-two scale (module docstring).
     """
 
     indptr: np.ndarray
     indices: np.ndarray
     sqdist: np.ndarray
+    rank: np.ndarray
     k_max: int
     n_distinct: int
+    scale_exponent: int = 0
 
     @property
     def n(self) -> int:
@@ -134,6 +179,11 @@ class KnnGraph:
         (igraph's ``degree(mode="all")``), which counts a mutual pair twice.
     n_distinct
         Number of distinct points of the representation.
+    n_tie_decided
+        Points whose neighbourhood a tie in distance decides by point order (``union``: the
+        ``k``-th and ``(k+1)``-th distances are exactly equal; always 0 in ``r-compat``, which
+        keeps every tied candidate; see :func:`tie_decided`). Zero means the graph does not
+        depend on the order of the points.
     """
 
     n: int
@@ -143,6 +193,7 @@ class KnnGraph:
     edges: np.ndarray
     degree: np.ndarray
     n_distinct: int
+    n_tie_decided: int = 0
     _simple_degree: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
@@ -204,7 +255,101 @@ def _surely_distinct(X: np.ndarray) -> bool:
     return np.unique(proj).size == X.shape[0]
 
 
-def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto") -> NeighbourTable:
+@dataclass(frozen=True)
+class _Cloud:
+    """One validated cloud prepared for the blocked search (see :func:`neighbour_table`)."""
+
+    scaled: np.ndarray      # X · 2^{−e}: the exact coordinates ties are decided on
+    uniq: np.ndarray        # distinct rows of the translated cloud (Gram-form operands)
+    inverse: np.ndarray     # row → its row of ``uniq``
+    has_duplicates: bool
+    u_norm: np.ndarray      # ‖uniq‖²
+    exact_id: np.ndarray    # row → its exact-distinct point (equal rows of ``scaled``)
+    exact_points: np.ndarray  # one row of ``scaled`` per exact-distinct point
+    err: np.ndarray         # per row: bound on the Gram-form error of its distances
+    scale_exponent: int
+
+
+def _prepare(X: np.ndarray) -> _Cloud:
+    """Scale by a power of two, translate by ``x_0``, find the distinct points and error bounds."""
+    scaled, e = power_of_two_scale(X)
+    n = scaled.shape[0]
+    # Translate by one of the points: distances are unchanged, the Gram-form cancellation error
+    # (which grows with the distance from the origin) is avoided, and integer data stay exact.
+    Xt = scaled - scaled[0]
+    has_duplicates = False
+    if not _surely_distinct(Xt):
+        uniq, inverse = np.unique(Xt, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        has_duplicates = uniq.shape[0] < n
+    if not has_duplicates:  # keep the original order so no gather is needed
+        uniq, inverse = Xt, np.arange(n)
+        exact_id, exact_points = inverse, scaled
+    else:
+        first = np.empty(uniq.shape[0], dtype=np.int64)
+        first[inverse[::-1]] = np.arange(n - 1, -1, -1)
+        if (scaled != scaled[first[inverse]]).any():  # the translation merged distinct points
+            exact_points, exact_id = np.unique(scaled, axis=0, return_inverse=True)
+            exact_id = exact_id.reshape(-1)
+        else:
+            exact_id, exact_points = inverse, scaled[first]
+    u_norm = _row_sqnorms(uniq)
+    err = gram_error_bound(u_norm, uniq.shape[1])[inverse]
+    return _Cloud(scaled=scaled, uniq=uniq, inverse=inverse, has_duplicates=has_duplicates,
+                  u_norm=u_norm, exact_id=exact_id, exact_points=exact_points, err=err,
+                  scale_exponent=e)
+
+
+def _block_sqdist(cloud: _Cloud, start: int, stop: int, use_numba: bool) -> np.ndarray:
+    """Gram-form squared distances ``[stop − start, n]`` from rows ``start…stop−1``; ``+inf`` to self.
+
+    ``(|u|² + |v|²) − 2 u·v`` between this block's distinct points and all distinct points
+    (``2·(u·v)`` is exact, so this is the same float as the direct formula), clamped at 0;
+    exact 0 between duplicates.
+    """
+    uniq, inverse, u_norm = cloud.uniq, cloud.inverse, cloud.u_norm
+    ui = inverse[start:stop]
+    rows_b = np.arange(stop - start)
+    gram = uniq[ui] @ uniq.T
+    if use_numba and not cloud.has_duplicates:  # one compiled pass, the same floats as below
+        return gram_to_sqdist(gram, u_norm[ui], u_norm, start)
+    gram *= 2.0
+    du = u_norm[ui, None] + u_norm[None, :]
+    du -= gram
+    del gram
+    np.maximum(du, 0.0, out=du)
+    du[rows_b, ui] = 0.0  # exact zero to itself and to its duplicates
+    D = du[:, inverse] if cloud.has_duplicates else du
+    D[rows_b, rows_b + start] = np.inf  # exclude self
+    return D
+
+
+def _select_sorted(D: np.ndarray, k_max: int, use_numba: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row every column with value ``≤`` the row's ``k_max``-th smallest, sorted by
+    ``(value, column)``: ``(counts, cols, values)`` in CSR order."""
+    if use_numba:
+        return select_rows(D, k_max)
+    t = _kth_smallest(D, k_max)
+    r, c = np.nonzero(D <= t[:, None])
+    d = D[r, c]
+    order = np.lexsort((c, d, r))
+    return np.bincount(r, minlength=D.shape[0]).astype(np.int64), c[order], d[order]
+
+
+def _dense_rank(counts: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Dense rank of each entry's value within its (sorted) row: 0 for the nearest."""
+    starts = np.zeros(counts.size, dtype=np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    rows = np.repeat(np.arange(counts.size), counts)
+    new = np.ones(d.size, dtype=np.int64)
+    new[1:] = d[1:] != d[:-1]
+    new[starts[counts > 0]] = 1
+    cs = np.cumsum(new)
+    return cs - cs[starts][rows]
+
+
+def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
+                    block_rows: int = _BLOCK) -> NeighbourTable:
     """Sort every point's nearest candidates by ``(squared distance, index)`` up to ``k_max``.
 
     Parameters
@@ -216,84 +361,67 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto") -> Neigh
     engine
         ``"numba"`` (per-row selection compiled, :mod:`ricci_lit.geometry._numba`), ``"numpy"`` or
         ``"auto"``; both give identical tables.
+    block_rows
+        Rows per distance block (peak memory is a few ``block_rows × n`` float64 temporaries);
+        the table does not depend on it.
 
     Returns
     -------
     NeighbourTable
-        Row ``i`` lists all ``j ≠ i`` with ``‖x_i − x_j‖² ≤ t_i``, where ``t_i`` is the
-        ``k_max``-th smallest squared distance from ``i``, sorted by distance then index.
+        Row ``i`` lists all ``j ≠ i`` with ``‖x_i − x_j‖² ≤ T_i``, where ``T_i`` is the exact
+        ``k_max``-th smallest squared distance from ``i``, sorted by exact distance then index.
 
     Notes
     -----
-    The points are first translated by ``x_0`` (so far-from-origin clouds lose no precision).
-    Squared distances ``‖u‖² + ‖v‖² − 2 u·v`` are computed in float64 between the distinct
-    points only and gathered back, so exact duplicates get bit-identical distances (and 0
-    between themselves). The work is blocked over rows; per block the ``k_max``-th value is found
-    with ``np.partition`` (linear time), the rows are masked to ``≤ t_i`` and only the survivors
-    are sorted. Peak memory is a few ``_BLOCK × n`` float64 temporaries.
+    1. The cloud is scaled by the power of two ``2^{−e}`` that brings ``max |x|`` into
+       ``[1/2, 1)`` (exact, :func:`ricci_lit.geometry._exact.power_of_two_scale`: the table is the
+       same for ``c·X``, any finite ``c > 0``), then translated by ``x_0``.
+    2. Squared distances ``‖u‖² + ‖v‖² − 2 u·v`` are computed in float64 between the distinct
+       points only and gathered back, so exact duplicates get bit-identical distances (and 0
+       between themselves), blocked over rows; per block the ``k_max``-th value is found and only
+       the survivors are sorted.
+    3. Rows where the Gram-form rounding could have decided the order (two candidates of
+       different points, or the boundary, within the rigorous error bound
+       :func:`ricci_lit.geometry._exact.gram_error_bound`) are re-selected as exact arithmetic
+       would: direct differences, then exact integers (:func:`ricci_lit.geometry._exact.exact_order`).
+       On data without such near ties no row is re-selected and the table is the Gram form's.
     """
     X = validate_points(X)
     n = X.shape[0]
     k_max = validate_k(k_max, n)
-    # Translate by one of the points: distances are unchanged, the Gram-form cancellation error
-    # (which grows with the distance from the origin) is avoided, and integer data stay exact.
-    X = X - X[0]
+    if isinstance(block_rows, bool) or not isinstance(block_rows, (int, np.integer)) or block_rows < 1:
+        raise ValueError(f"block_rows must be a positive integer, got {block_rows!r}")
     use_numba = resolve_engine(engine) == "numba"
-    if _surely_distinct(X):
-        has_duplicates = False
-    else:
-        uniq, inverse = np.unique(X, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        has_duplicates = uniq.shape[0] < n
-    if not has_duplicates:  # keep the original order so no gather is needed
-        uniq, inverse = X, np.arange(n)
-    u_norm = _row_sqnorms(uniq)
-    rows_out: list[np.ndarray] = []
-    cols_out: list[np.ndarray] = []
-    d_out: list[np.ndarray] = []
-    for start in range(0, n, _BLOCK):
-        stop = min(n, start + _BLOCK)
-        ui = inverse[start:stop]
-        rows_b = np.arange(stop - start)
-        # squared distances (|u|² + |v|²) − 2 u·v between this block's distinct points and all
-        # distinct points; 2·(u·v) is exact, so this is the same float as the direct formula
-        gram = uniq[ui] @ uniq.T
-        if use_numba and not has_duplicates:  # one compiled pass, the same floats as below
-            D = gram_to_sqdist(gram, u_norm[ui], u_norm, start)
-            counts, c, d = select_rows(D, k_max)
-            rows_out.append(np.repeat(np.arange(start, stop), counts))
-            cols_out.append(c)
-            d_out.append(d)
-            continue
-        gram *= 2.0
-        du = u_norm[ui, None] + u_norm[None, :]
-        du -= gram
-        del gram
-        np.maximum(du, 0.0, out=du)
-        du[rows_b, ui] = 0.0  # exact zero to itself and to its duplicates
-        D = du[:, inverse] if has_duplicates else du
-        D[rows_b, rows_b + start] = np.inf  # exclude self
-        if use_numba:
-            counts, c, d = select_rows(D, k_max)
-            rows_out.append(np.repeat(np.arange(start, stop), counts))
-            cols_out.append(c)
-            d_out.append(d)
-            continue
-        t = _kth_smallest(D, k_max)
-        r, c = np.nonzero(D <= t[:, None])
-        rows_out.append(r + start)
-        cols_out.append(c)
-        d_out.append(D[r, c])
-    rows = np.concatenate(rows_out)
-    cols = np.concatenate(cols_out)
-    dist = np.concatenate(d_out)
-    if not use_numba:  # the kernel already returns rows sorted by (distance, index)
-        order = np.lexsort((cols, dist, rows))
-        rows, cols, dist = rows[order], cols[order], dist[order]
+    cloud = _prepare(X)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    for start in range(0, n, int(block_rows)):
+        stop = min(n, start + int(block_rows))
+        err = cloud.err[start:stop]
+        fused = None
+        if use_numba and not cloud.has_duplicates:  # one compiled, row-parallel pass
+            D = cloud.uniq[cloud.inverse[start:stop]] @ cloud.uniq.T
+            fused = knn_block(D, cloud.u_norm[start:stop], cloud.u_norm, start, k_max, 2.0 * err,
+                              cloud.exact_id)
+        else:
+            D = _block_sqdist(cloud, start, stop, use_numba)
+        if fused is not None:
+            counts, cols, d, rank, flag = fused
+        else:  # numpy, duplicates, or rows with many tied candidates
+            counts, cols, d = _select_sorted(D, k_max, use_numba)
+            rank = _dense_rank(counts, d)
+            flag = near_tie_rows(D, counts, cols, d, cloud.exact_id, err)
+        if flag.any():
+            counts, cols, d, rank = resolve_block(cloud.exact_id, cloud.exact_points, err, D, start,
+                                                  k_max, flag, counts, cols, d, rank)
+        parts.append((counts, cols, d, rank))
+        del D
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return NeighbourTable(indptr=indptr, indices=cols.astype(np.int64), sqdist=dist,
-                          k_max=k_max, n_distinct=int(uniq.shape[0]))
+    np.cumsum(np.concatenate([p[0] for p in parts]), out=indptr[1:])
+    return NeighbourTable(indptr=indptr, indices=np.concatenate([p[1] for p in parts]).astype(np.int64),
+                          sqdist=np.concatenate([p[2] for p in parts]),
+                          rank=np.concatenate([p[3] for p in parts]).astype(np.int64),
+                          k_max=k_max, n_distinct=int(cloud.exact_points.shape[0]),
+                          scale_exponent=cloud.scale_exponent)
 
 
 def _prefix_mask(table: NeighbourTable, k: int, mode: str) -> np.ndarray:
@@ -302,12 +430,35 @@ def _prefix_mask(table: NeighbourTable, k: int, mode: str) -> np.ndarray:
     pos = np.arange(table.indices.size) - np.repeat(table.indptr[:-1], counts)
     if mode == "union":
         return pos < k
-    # r-compat: every entry whose distance is <= the k-th smallest distance of its row
-    kth = table.sqdist[table.indptr[:-1] + (k - 1)]
-    return table.sqdist <= np.repeat(kth, counts)
+    # r-compat: every entry whose exact distance is <= the k-th smallest distance of its row
+    kth = table.rank[table.indptr[:-1] + (k - 1)]
+    return table.rank <= np.repeat(kth, counts)
 
 
-def _graph_from_table(table: NeighbourTable, k: int, mode: str) -> KnnGraph:
+def tie_decided(table: NeighbourTable, k: int, mode: str = "union") -> np.ndarray:
+    """``bool [n]``: points whose ``k`` nearest neighbours a tie in distance decides.
+
+    In ``"union"`` mode a point's neighbourhood is decided by the order of the points (the lower
+    index wins) exactly when its ``k``-th and ``(k+1)``-th smallest distances are equal in exact
+    arithmetic. In ``"r-compat"`` every tied candidate is kept, so no neighbourhood depends on the
+    order of the points and the result is all ``False``.
+    """
+    n = table.n
+    if mode != "union":
+        return np.zeros(n, dtype=bool)
+    counts = np.diff(table.indptr)
+    out = counts > k
+    at = table.indptr[:-1][out] + k
+    out[out] = table.rank[at] == table.rank[at - 1]
+    return out
+
+
+def graph_from_table(table: NeighbourTable, k: int, mode: str) -> KnnGraph:
+    """The kNN graph for one ``k ≤ table.k_max`` as a prefix of a :class:`NeighbourTable`.
+
+    ``union``: the first ``k`` entries of each row; ``r-compat``: every entry whose exact distance
+    is at most the ``k``-th. Every ``k`` of a grid is served by one :func:`neighbour_table`.
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     n = table.n
@@ -336,7 +487,9 @@ def _graph_from_table(table: NeighbourTable, k: int, mode: str) -> KnnGraph:
         edges = np.column_stack([src, dst]).astype(np.int64)
         degree = (np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)).astype(np.int64)
     return KnnGraph(n=n, k=k, mode=mode, adjacency=adjacency, edges=edges, degree=degree,
-                    n_distinct=table.n_distinct, _simple_degree=simple_degree)
+                    n_distinct=table.n_distinct,
+                    n_tie_decided=int(tie_decided(table, k, mode).sum()),
+                    _simple_degree=simple_degree)
 
 
 def knn_graphs(X: np.ndarray, ks: list[int] | tuple[int, ...], mode: str = "union") -> list[KnnGraph]:
@@ -363,7 +516,7 @@ def knn_graphs(X: np.ndarray, ks: list[int] | tuple[int, ...], mode: str = "unio
     if not ks:
         raise ValueError("ks is empty")
     table = neighbour_table(X, max(ks))
-    return [_graph_from_table(table, k, mode) for k in ks]
+    return [graph_from_table(table, k, mode) for k in ks]
 
 
 def knn_graph(X: np.ndarray, k: int, mode: str = "union") -> KnnGraph:

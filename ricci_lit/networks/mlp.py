@@ -5,50 +5,15 @@ architectures built from ReLU hidden layers and one sigmoid output unit. Because
 (problem, architecture) cell has the same shape, we store them *stacked*: layer ``l`` of an ensemble of
 ``B`` networks is one weight tensor of shape ``[B, fan_in, fan_out]`` and one bias tensor of shape
 ``[B, fan_out]``, and the forward pass is a batched matrix product (``torch.baddbmm``; the width-1
-output layer is a multiply-and-sum, see :func:`_output_logits`). A single network
+output layer is a multiply-and-sum, see ``_output_logits``). A single network
 is simply an ensemble with ``B = 1``. Every network is an independent function of its own parameters,
 so the batched computation gives each network what it would get alone. Usually this holds bit for
 bit; it is guaranteed to float32 rounding only, because the BLAS kernel and the accumulation order of
 reductions (e.g. a bias gradient summed over a minibatch) can depend on ``B`` (the tests bound the
 difference).
 
-Architectures (P1 §3.1, Fig. 2B; paper-notes §3)
-------------------------------------------------
-========================  ==========================  ==========
-name                      hidden widths               L (hidden)
-========================  ==========================  ==========
-``narrow-shallow``        25 × 5                      5
-``wide-shallow``          50 × 5                      5
-``bottleneck-shallow``    50, 50, 25, 50, 50          5
-``narrow-deep``           25 × 11                     11
-``wide-deep``             50 × 11                     11
-``bottleneck-deep``       50 × 5, 25, 50 × 5          11
-========================  ==========================  ==========
-
-Any tuple of positive widths is also accepted (paper 2's width × depth grids, paper-details §5.6).
-
-Initialisation
---------------
-``init="glorot"`` (default) reproduces the Keras defaults used by P1: weights Glorot-uniform,
-
-.. math:: W_{ij} \\sim \\mathcal U(-a, a), \\qquad a = \\sqrt{6 / (\\text{fan\\_in} + \\text{fan\\_out})},
-
-and zero biases. ``init="torch"`` reproduces PyTorch's ``nn.Linear`` default used by paper 2's code:
-weights and biases both :math:`\\mathcal U(-1/\\sqrt{\\text{fan\\_in}}, 1/\\sqrt{\\text{fan\\_in}})`.
-
-Per-network seeding (the documented draw order)
------------------------------------------------
-Network ``b`` is drawn on the CPU from its own generator ``g = torch.Generator().manual_seed(seeds[b])``,
-layer by layer from the input to the output layer. For layer ``l`` (``l = 0 … L``):
-
-1. ``u = torch.rand(fan_in, fan_out, generator=g, dtype=torch.float32)``, and ``W_l = (2u − 1)·a``
-   (``a`` the Glorot bound, or ``1/√fan_in`` for ``init="torch"``);
-2. with ``init="torch"`` only: ``v = torch.rand(fan_out, generator=g)``, ``b_l = (2v − 1)/√fan_in``
-   (with ``init="glorot"`` the biases are zeros and draw nothing).
-
-The parameters are then moved to the requested device. Consequently the ensemble built from seeds
-``[s0, s1, …]`` contains, at index ``b``, exactly the network ``MLPEnsemble(arch, d_in, seeds=[s_b])``,
-bit for bit and on every device.
+The architectures, the initialisation and the per-network draw order are documented in
+:mod:`ricci_lit.networks.architectures`; saving and loading in :mod:`ricci_lit.networks.checkpoint`.
 
 Representations (paper-notes §1)
 --------------------------------
@@ -59,160 +24,52 @@ the ``L`` hidden ReLU outputs, and the sigmoid output (shape ``[n, 1]``). P1 use
 
 from __future__ import annotations
 
-import math
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 import numpy as np
 import torch
 from torch import nn
 
+from ricci_lit._checks import is_int
+from ricci_lit._device import resolve_device
+from ricci_lit.networks.architectures import (
+    ARCHITECTURES,
+    INITS,
+    ArchSpec,
+    architecture_name,
+    check_seeds,
+    draw_network,
+    glorot_limit,
+    hidden_widths,
+)
+
 __all__ = [
     "ARCHITECTURES",
-    "ArchSpec",
     "INITS",
+    "ArchSpec",
     "LayerSelection",
     "MLPEnsemble",
     "Representations",
     "accuracy",
     "architecture_name",
+    "check_seeds",
     "glorot_limit",
     "hidden_slice",
     "hidden_widths",
-    "load_ensemble",
+    "output_accuracy",
     "predict_logits",
     "predict_proba",
     "representations",
     "resolve_device",
-    "save_ensemble",
 ]
 
-ARCHITECTURES: dict[str, tuple[int, ...]] = {
-    "narrow-shallow": (25,) * 5,
-    "wide-shallow": (50,) * 5,
-    "bottleneck-shallow": (50, 50, 25, 50, 50),
-    "narrow-deep": (25,) * 11,
-    "wide-deep": (50,) * 11,
-    "bottleneck-deep": (50,) * 5 + (25,) + (50,) * 5,
-}
-"""The six architectures of P1 §3.1 (paper-notes §3): name → hidden-layer widths."""
-
-INITS: tuple[str, ...] = ("glorot", "torch")
-"""Supported initialisations: Keras defaults (P1) and PyTorch ``nn.Linear`` defaults (P2)."""
-
-ArchSpec = Union[str, Sequence[int]]
-"""An architecture: one of the names in :data:`ARCHITECTURES` or a sequence of hidden widths."""
 
 LayerSelection = Literal["hidden", "all"]
 
 _FORMAT = "ricci_lit.MLPEnsemble/1"
 
-
-# ---------------------------------------------------------------------------------------------------
-# Architectures and initialisation
-# ---------------------------------------------------------------------------------------------------
-
-
-def hidden_widths(arch: ArchSpec) -> tuple[int, ...]:
-    """Hidden-layer widths of an architecture (P1 §3.1, paper-notes §3).
-
-    Parameters
-    ----------
-    arch
-        A name from :data:`ARCHITECTURES` (e.g. ``"wide-deep"``) or a sequence of positive integer
-        widths, e.g. ``(15,) * 7`` for paper 2's width-15, depth-7 network.
-
-    Returns
-    -------
-    tuple of int
-        One width per hidden layer, input side first.
-
-    Raises
-    ------
-    ValueError
-        If the name is unknown (the message lists the valid names) or a width is not a positive int.
-    """
-    if isinstance(arch, str):
-        try:
-            return ARCHITECTURES[arch]
-        except KeyError:
-            valid = ", ".join(repr(k) for k in ARCHITECTURES)
-            raise ValueError(f"unknown architecture {arch!r}; valid names: {valid}, "
-                             "or a sequence of hidden widths") from None
-    try:
-        widths = tuple(arch)
-    except TypeError:
-        raise ValueError(f"architecture must be a name or a sequence of widths, got {arch!r}") from None
-    if len(widths) == 0:
-        raise ValueError("architecture needs at least one hidden layer")
-    out = []
-    for w in widths:
-        if isinstance(w, (bool, np.bool_)) or not isinstance(w, (int, np.integer)) or w < 1:
-            raise ValueError(f"hidden widths must be positive integers, got {widths!r}")
-        out.append(int(w))
-    return tuple(out)
-
-
-def architecture_name(widths: Sequence[int]) -> str | None:
-    """The P1 name of a width tuple, or ``None`` when it is not one of the six."""
-    widths = tuple(int(w) for w in widths)
-    for name, ws in ARCHITECTURES.items():
-        if ws == widths:
-            return name
-    return None
-
-
-def glorot_limit(fan_in: int, fan_out: int) -> float:
-    """Glorot-uniform bound :math:`a = \\sqrt{6/(\\text{fan\\_in}+\\text{fan\\_out})}` (Keras default)."""
-    return math.sqrt(6.0 / (fan_in + fan_out))
-
-
-def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
-    if isinstance(seeds, (int, np.integer)):
-        raise ValueError("seeds must be a sequence of integers (use [seed] for one network)")
-    out = []
-    for s in seeds:
-        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)):
-            raise ValueError(f"seeds must be integers, got {s!r}")
-        if not 0 <= int(s) < 2**63:
-            raise ValueError(f"seeds must lie in [0, 2**63), got {s}")
-        out.append(int(s))
-    if not out:
-        raise ValueError("need at least one seed")
-    if len(set(out)) != len(out):
-        raise ValueError(f"seeds must be distinct (equal seeds give identical networks): {out}")
-    return tuple(out)
-
-
-def _draw_network(sizes: Sequence[int], seed: int,
-                  init: str) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """Draw one network's parameters on the CPU in the documented order (module docstring)."""
-    g = torch.Generator().manual_seed(seed)
-    weights, biases = [], []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        if init == "glorot":
-            a = glorot_limit(fan_in, fan_out)
-            w = (2.0 * torch.rand(fan_in, fan_out, generator=g, dtype=torch.float32) - 1.0) * a
-            b = torch.zeros(fan_out, dtype=torch.float32)
-        else:  # "torch": nn.Linear's kaiming_uniform_(a=sqrt(5)) bound equals 1/sqrt(fan_in)
-            a = 1.0 / math.sqrt(fan_in)
-            w = (2.0 * torch.rand(fan_in, fan_out, generator=g, dtype=torch.float32) - 1.0) * a
-            b = (2.0 * torch.rand(fan_out, generator=g, dtype=torch.float32) - 1.0) * a
-        weights.append(w)
-        biases.append(b)
-    return weights, biases
-
-
-def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
-    """``"auto"``/``None`` → CUDA when available, else CPU; anything else is passed to ``torch.device``."""
-    if device is None or (isinstance(device, str) and device == "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but CUDA is not available")
-    return dev
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -234,7 +91,7 @@ class MLPEnsemble(nn.Module):
     Parameters
     ----------
     arch
-        Architecture name or hidden widths (:func:`hidden_widths`).
+        Architecture name or hidden widths (:func:`~ricci_lit.networks.architectures.hidden_widths`).
     d_in
         Input dimension (3 for the synthetic sets, 784 for MNIST/fMNIST).
     seeds
@@ -262,18 +119,18 @@ class MLPEnsemble(nn.Module):
                  device: str | torch.device | None = "cpu") -> None:
         super().__init__()
         widths = hidden_widths(arch)
-        if isinstance(d_in, (bool, np.bool_)) or not isinstance(d_in, (int, np.integer)) or d_in < 1:
+        if not is_int(d_in) or d_in < 1:
             raise ValueError(f"d_in must be a positive integer, got {d_in!r}")
         if init not in INITS:
             raise ValueError(f"unknown init {init!r}; valid: {INITS}")
-        seeds_t = _check_seeds(seeds)
+        seeds_t = check_seeds(seeds)
         self.widths: tuple[int, ...] = widths
         self.d_in: int = int(d_in)
         self.seeds: tuple[int, ...] = seeds_t
         self.init: str = init
         self.arch: str | None = arch if isinstance(arch, str) else architecture_name(widths)
         sizes = self.sizes
-        per_net = [_draw_network(sizes, s, init) for s in seeds_t]
+        per_net = [draw_network(sizes, s, init) for s in seeds_t]
         dev = resolve_device(device)
         n_layers = len(sizes) - 1
         self.weights = nn.ParameterList(
@@ -376,7 +233,7 @@ class MLPEnsemble(nn.Module):
         for p in parts[1:]:
             if (p.widths, p.d_in, p.init) != (first.widths, first.d_in, first.init):
                 raise ValueError("can only concatenate ensembles with equal widths, d_in and init")
-        seeds = _check_seeds([s for p in parts for s in p.seeds])
+        seeds = check_seeds([s for p in parts for s in p.seeds])
         new = _empty_like(first, seeds)
         dev = first.device
         with torch.no_grad():
@@ -403,11 +260,19 @@ class MLPEnsemble(nn.Module):
         }
 
     @classmethod
-    def from_state(cls, state: dict, *, device: str | torch.device | None = "cpu") -> "MLPEnsemble":
+    def from_state(cls, state: dict, *, device: str | torch.device | None = "cpu") -> MLPEnsemble:
         """Inverse of :meth:`to_state`; validates every shape."""
-        if state.get("format") != _FORMAT:
-            raise ValueError(f"not an MLPEnsemble state (format={state.get('format')!r})")
-        seeds = _check_seeds(state["seeds"])
+        if not isinstance(state, dict) or state.get("format") != _FORMAT:
+            fmt = state.get("format") if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"not an MLPEnsemble state (format={fmt!r})")
+        missing = [k for k in ("arch", "widths", "d_in", "seeds", "init", "weights", "biases") if k not in state]
+        if missing:
+            raise ValueError(f"MLPEnsemble state lacks {', '.join(missing)}")
+        if not is_int(state["d_in"]) or state["d_in"] < 1 or state["init"] not in INITS:
+            raise ValueError(f"MLPEnsemble state has a bad d_in {state['d_in']!r} or init {state['init']!r}")
+        if not all(isinstance(t, torch.Tensor) for t in [*state["weights"], *state["biases"]]):
+            raise ValueError("MLPEnsemble state: weights and biases must be tensors")
+        seeds = check_seeds(state["seeds"])
         new = cls.__new__(cls)
         nn.Module.__init__(new)
         new.widths = hidden_widths(tuple(state["widths"]))
@@ -451,16 +316,6 @@ def _empty_like(template: MLPEnsemble, seeds: tuple[int, ...]) -> MLPEnsemble:
     return new
 
 
-def save_ensemble(ensemble: MLPEnsemble, path: str | os.PathLike) -> None:
-    """Save an ensemble (architecture, seeds, init and parameters) with ``torch.save``."""
-    torch.save(ensemble.to_state(), os.fspath(path))
-
-
-def load_ensemble(path: str | os.PathLike, *, device: str | torch.device | None = "cpu") -> MLPEnsemble:
-    """Load an ensemble written by :func:`save_ensemble` (safe ``weights_only`` unpickling)."""
-    state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
-    return MLPEnsemble.from_state(state, device=device)
-
 
 # ---------------------------------------------------------------------------------------------------
 # Inference helpers
@@ -476,7 +331,7 @@ def _as_points(x: np.ndarray | torch.Tensor, d_in: int) -> torch.Tensor:
 
 
 def _check_batch_size(batch_size: int) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+    if not is_int(batch_size) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     return int(batch_size)
 

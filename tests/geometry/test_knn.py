@@ -1,0 +1,351 @@
+"""kNN graphs: union mode against a brute-force kNN, r-compat against a transcription of the R code.
+
+Oracles are computed here from a full distance matrix by explicit coordinate differences, never
+through :mod:`ricci_lit.geometry.knn`.
+"""
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import ricci_lit
+from ricci_lit import graph_from_adjacency, knn_graph, knn_graphs
+from ricci_lit.geometry.knn import graph_from_table, neighbour_table
+from ricci_lit.geometry.curvature import edge_curvature
+from ricci_lit.geometry.distances import hop_distance_totals
+
+
+# --------------------------------------------------------------------------- oracles
+
+def sqdist(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[:, None]
+    diff = X[:, None, :] - X[None, :, :]
+    return (diff * diff).sum(axis=2)
+
+
+def brute_union_edges(X: np.ndarray, k: int) -> set[tuple[int, int]]:
+    """Stable argsort of each row (ties by index), exactly k out-neighbours, undirected union."""
+    D = sqdist(X)
+    n = D.shape[0]
+    edges = set()
+    for i in range(n):
+        others = [j for j in range(n) if j != i]
+        order = sorted(others, key=lambda j: (D[i, j], j))
+        for j in order[:k]:
+            edges.add((min(i, j), max(i, j)))
+    return edges
+
+
+def edge_set(graph) -> set[tuple[int, int]]:
+    return {(int(i), int(j)) for i, j in graph.edges}
+
+
+# --------------------------------------------------------------------------- data
+
+def integer_grid(side: int = 5) -> np.ndarray:
+    return np.array(list(itertools.product(range(side), range(side))), dtype=np.float64)
+
+
+def duplicated_points(rng, m: int = 15, reps: int = 3) -> np.ndarray:
+    base = rng.normal(size=(m, 3))
+    X = np.repeat(base, reps, axis=0)
+    return X[rng.permutation(X.shape[0])]
+
+
+def integer_cloud(rng, n: int = 40) -> np.ndarray:
+    return rng.integers(0, 4, size=(n, 2)).astype(np.float64)
+
+
+TIE_CASES = ["grid", "duplicates", "int-cloud", "identical", "line"]
+
+
+def tie_data(name: str, rng) -> np.ndarray:
+    if name == "grid":
+        return integer_grid(5)
+    if name == "duplicates":
+        return duplicated_points(rng)
+    if name == "int-cloud":
+        return integer_cloud(rng)
+    if name == "identical":
+        return np.zeros((9, 4))
+    if name == "line":
+        return np.array([0, 1, 2, 3, 5, 6, 8, 9, 9, 10], dtype=np.float64)
+    raise AssertionError(name)
+
+
+# --------------------------------------------------------------------------- union mode
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5, 8])
+def test_union_random_points_match_brute_force(rng, k):
+    X = rng.normal(size=(70, 4))
+    g = knn_graph(X, k)
+    assert edge_set(g) == brute_union_edges(X, k)
+    assert g.mode == "union" and g.k == k and g.n == 70
+
+
+@pytest.mark.parametrize("case", TIE_CASES)
+@pytest.mark.parametrize("k", [1, 3, 4, 6])
+def test_union_with_ties_matches_brute_force(rng, case, k):
+    X = tie_data(case, rng)
+    if k >= X.shape[0]:
+        pytest.skip("k must be < n")
+    g = knn_graph(X, k)
+    assert edge_set(g) == brute_union_edges(X, k)
+
+
+def test_union_identical_points_pick_lowest_indices():
+    # all distances 0: point i picks the k lowest indices other than itself
+    n, k = 7, 2
+    g = knn_graph(np.ones((n, 3)), k)
+    expected = set()
+    for i in range(n):
+        for j in [j for j in range(n) if j != i][:k]:
+            expected.add((min(i, j), max(i, j)))
+    assert edge_set(g) == expected
+    assert g.n_distinct == 1 and g.collapsed
+
+
+@pytest.mark.parametrize("case", ["random", *TIE_CASES])
+def test_union_graph_properties(rng, case):
+    X = rng.normal(size=(50, 3)) if case == "random" else tie_data(case, rng)
+    k = 3
+    g = knn_graph(X, k)
+    A = g.adjacency.toarray()
+    assert A.shape == (g.n, g.n)
+    assert (A == A.T).all(), "adjacency must be symmetric"
+    assert (np.diag(A) == 0).all(), "no self loops"
+    assert set(np.unique(A)) <= {0, 1}
+    assert (A.sum(1) >= k).all(), "every degree >= k"
+    assert np.array_equal(g.degree, A.sum(1))
+    assert (g.edges[:, 0] < g.edges[:, 1]).all()
+    order = np.lexsort((g.edges[:, 1], g.edges[:, 0]))
+    assert np.array_equal(order, np.arange(g.n_edges)), "edges sorted by (i, j)"
+    assert g.n_edges == A.sum() // 2
+    assert len(edge_set(g)) == g.n_edges, "no duplicate edges"
+    # every point has exactly k out-neighbours, so |E| <= n k
+    assert g.n_edges <= g.n * k
+    # deterministic
+    g2 = knn_graph(X.copy(), k)
+    assert np.array_equal(g.edges, g2.edges)
+    assert np.array_equal(g.degree, g2.degree)
+
+
+def test_n_distinct_and_collapsed(rng):
+    X = duplicated_points(rng, m=4, reps=5)  # 20 points, 4 distinct
+    assert knn_graph(X, 3).n_distinct == 4
+    assert not knn_graph(X, 3).collapsed      # 4 >= k + 1
+    assert knn_graph(X, 4).collapsed           # 4 < 5
+
+
+def test_knn_graphs_equals_single_k_graphs(rng):
+    X = np.vstack([rng.normal(size=(30, 3)), np.repeat(rng.normal(size=(5, 3)), 3, axis=0)])
+    ks = [5, 1, 3, 8]
+    for mode in ("union", "r-compat"):
+        many = knn_graphs(X, ks, mode=mode)
+        assert [g.k for g in many] == ks
+        for g, k in zip(many, ks):
+            single = knn_graph(X, k, mode=mode)
+            assert np.array_equal(g.edges, single.edges)
+            assert np.array_equal(g.degree, single.degree)
+            assert (g.adjacency != single.adjacency).nnz == 0
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_row_blocks_do_not_change_the_graph(rng, r_compat_oracle, engine):
+    # force many distance blocks (block_rows rows of distances at a time)
+    X = np.vstack([duplicated_points(rng, m=12, reps=3), integer_cloud(rng, 20) @ np.ones((2, 3)) / 2])
+    whole = neighbour_table(X, 5, engine=engine)
+    table = neighbour_table(X, 5, engine=engine, block_rows=7)
+    for name in ("indptr", "indices", "sqdist", "rank"):
+        assert np.array_equal(getattr(table, name), getattr(whole, name))
+    for k in (2, 5):
+        assert edge_set(graph_from_table(table, k, "union")) == brute_union_edges(X, k)
+        directed, deg, _, _ = r_compat_oracle(X, k)
+        g = graph_from_table(table, k, "r-compat")
+        assert sorted(map(tuple, g.edges.tolist())) == sorted(directed)
+    with pytest.raises(ValueError, match="block_rows"):
+        neighbour_table(X, 5, block_rows=0)
+
+
+def test_one_dimensional_input_is_points_on_a_line():
+    x = np.array([0.0, 1.0, 3.0, 7.0, 8.0, 20.0])
+    g1 = knn_graph(x, 2)
+    g2 = knn_graph(x[:, None], 2)
+    assert np.array_equal(g1.edges, g2.edges)
+    assert edge_set(g1) == brute_union_edges(x, 2)
+
+
+def test_integer_and_bool_dtypes_are_accepted():
+    X = integer_grid(4)
+    g_float = knn_graph(X, 3)
+    g_int = knn_graph(X.astype(np.int32), 3)
+    assert np.array_equal(g_float.edges, g_int.edges)
+    B = np.array([[0, 0, 1], [0, 1, 1], [1, 1, 1], [1, 0, 0], [0, 0, 0]], dtype=bool)
+    assert edge_set(knn_graph(B, 2)) == brute_union_edges(B.astype(float), 2)
+
+
+# --------------------------------------------------------------------------- r-compat mode
+
+@pytest.mark.parametrize("case", ["random", *TIE_CASES])
+@pytest.mark.parametrize("k", [1, 2, 4])
+def test_r_compat_matches_transcription(rng, case, k, r_compat_oracle):
+    X = rng.normal(size=(40, 3)) if case == "random" else tie_data(case, rng)
+    directed, deg, ric, gtot = r_compat_oracle(X, k)
+    g = knn_graph(X, k, mode="r-compat")
+    got = sorted(map(tuple, g.edges.tolist()))
+    assert got == sorted(directed), "directed edges (with multiplicity) differ"
+    assert g.degree.tolist() == deg
+    assert float(edge_curvature(g, "forman").sum()) == pytest.approx(ric, abs=0)
+    tot = hop_distance_totals(g)
+    assert tot.total == gtot
+    # the simple graph underneath is the union of both directions
+    und = {(min(i, j), max(i, j)) for i, j in directed}
+    A = g.adjacency.toarray()
+    assert {(int(i), int(j)) for i, j in zip(*np.nonzero(np.triu(A)))} == und
+    assert np.array_equal(g.simple_degree, A.sum(1))
+
+
+def test_r_compat_ties_raise_out_degree():
+    # integer grid: interior points have 4 neighbours at distance 1; with k = 1 all four are kept
+    X = integer_grid(4)
+    g = knn_graph(X, 1, mode="r-compat")
+    out_deg = np.bincount(g.edges[:, 0], minlength=g.n)
+    idx = {tuple(p): i for i, p in enumerate(X.astype(int).tolist())}
+    assert out_deg[idx[(1, 1)]] == 4
+    assert out_deg[idx[(0, 0)]] == 2
+    # union keeps exactly one out-neighbour per point
+    gu = knn_graph(X, 1)
+    assert gu.n_edges < g.n_edges
+
+
+def test_r_compat_identical_points_is_complete_directed_graph():
+    n = 6
+    g = knn_graph(np.zeros((n, 2)), 2, mode="r-compat")
+    assert g.n_edges == n * (n - 1)
+    assert (g.degree == 2 * (n - 1)).all()
+    assert float(edge_curvature(g, "forman").sum()) == n * (n - 1) * (4 - 4 * (n - 1))
+
+
+def test_r_compat_without_ties_doubles_mutual_pairs(rng):
+    X = rng.normal(size=(30, 2))
+    k = 3
+    gr = knn_graph(X, k, mode="r-compat")
+    gu = knn_graph(X, k)
+    assert (np.bincount(gr.edges[:, 0], minlength=30) == k).all()
+    assert set(map(tuple, np.sort(gr.edges, axis=1).tolist())) == edge_set(gu)
+    mutual = sum(1 for i, j in gr.edges.tolist() if i < j and [j, i] in gr.edges.tolist())
+    assert gr.n_edges == gu.n_edges + mutual
+
+
+# --------------------------------------------------------------------------- graph_from_adjacency
+
+def test_graph_from_adjacency_networkx_with_isolated_vertices():
+    G = nx.Graph()
+    G.add_nodes_from(range(6))
+    G.add_edges_from([(0, 1), (1, 2), (4, 2)])
+    g = graph_from_adjacency(G)
+    assert g.n == 6
+    assert g.edges.tolist() == [[0, 1], [1, 2], [2, 4]]
+    assert g.degree.tolist() == [1, 2, 2, 0, 1, 0]
+    assert g.k == 0 and g.mode == "union"
+
+
+def test_graph_from_adjacency_sorts_nodes():
+    G = nx.Graph()
+    G.add_edge(3, 1)
+    G.add_edge(1, 0)
+    G.add_edge(2, 3)
+    g = graph_from_adjacency(G)
+    assert g.edges.tolist() == [[0, 1], [1, 3], [2, 3]]
+
+
+@pytest.mark.parametrize("weight", [7.5, 2, 0.1, -0.5, 300, 300.0])
+def test_graph_from_adjacency_ignores_networkx_edge_weights(weight):
+    # an edge is an edge whatever its weight attribute (the graphs are unweighted); a weight
+    # must neither drop the edge (0.1 -> 0 in int8) nor overflow (300 in int8)
+    G = nx.Graph()
+    G.add_edge(3, 1, weight=weight)
+    G.add_edge(1, 0, weight=weight)
+    G.add_edge(2, 3)
+    g = graph_from_adjacency(G)
+    assert g.edges.tolist() == [[0, 1], [1, 3], [2, 3]]
+    assert set(np.unique(g.adjacency.toarray())) <= {0, 1}
+
+
+def test_graph_from_adjacency_dense_and_sparse_agree():
+    A = np.array([[0, 1, 1, 0], [1, 0, 0, 0], [1, 0, 0, 1], [0, 0, 1, 0]])
+    g1 = graph_from_adjacency(A)
+    g2 = graph_from_adjacency(sp.csr_matrix(A))
+    assert np.array_equal(g1.edges, g2.edges)
+    assert g1.edges.tolist() == [[0, 1], [0, 2], [2, 3]]
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.array([[0, 1], [0, 0]]), "symmetric"),
+    (np.array([[1, 1], [1, 0]]), "self loop"),
+    (np.zeros((2, 3)), "square"),
+])
+def test_graph_from_adjacency_rejects_bad_matrices(bad, match):
+    with pytest.raises(ValueError, match=match):
+        graph_from_adjacency(bad)
+
+
+def test_graph_from_adjacency_rejects_directed_and_multigraphs():
+    with pytest.raises(ValueError):
+        graph_from_adjacency(nx.DiGraph([(0, 1)]))
+    with pytest.raises(ValueError):
+        graph_from_adjacency(nx.MultiGraph([(0, 1), (0, 1)]))
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+@pytest.mark.parametrize("X, match", [
+    (np.array([[0.0, 1.0], [np.nan, 2.0], [3.0, 1.0], [1.0, 1.0]]), "NaN or inf"),
+    (np.array([[0.0, 1.0], [np.inf, 2.0], [3.0, 1.0], [1.0, 1.0]]), "NaN or inf"),
+    (np.array([["a", "b"], ["c", "d"], ["e", "f"]]), "non-numeric"),
+    (np.array([[1, "a"], [2, 3], [4, 5]], dtype=object), "non-numeric"),
+    (np.zeros((4, 2, 2)), "2-D"),
+    (np.zeros((0, 3)), "empty"),
+    (np.zeros((5, 0)), "empty"),
+    (np.array([[1 + 1j, 0], [0, 1], [2, 2]]), "complex"),
+])
+@pytest.mark.parametrize("mode", ["union", "r-compat"])
+def test_bad_points_raise_value_error(X, match, mode):
+    with pytest.raises(ValueError, match=match):
+        knn_graph(X, 1, mode=mode)
+
+
+def test_ragged_input_raises_value_error():
+    with pytest.raises(ValueError):
+        knn_graph([[0.0, 1.0], [1.0]], 1)
+
+
+@pytest.mark.parametrize("k, match", [
+    (0, "at least 1"), (-2, "at least 1"), (5, "smaller than"), (9, "smaller than"),
+    (2.5, "integer"), (2.0, "integer"), ("3", "integer"), (True, "integer"), (None, "integer"),
+])
+def test_bad_k_raises_value_error(rng, k, match):
+    X = rng.normal(size=(5, 2))
+    with pytest.raises(ValueError, match=match):
+        knn_graph(X, k)
+
+
+def test_numpy_integer_k_is_accepted(rng):
+    X = rng.normal(size=(12, 2))
+    assert np.array_equal(knn_graph(X, np.int64(3)).edges, knn_graph(X, 3).edges)
+
+
+def test_unknown_mode_and_empty_ks(rng):
+    X = rng.normal(size=(8, 2))
+    with pytest.raises(ValueError, match="mode"):
+        knn_graph(X, 2, mode="mutual")
+    with pytest.raises(ValueError, match="empty"):
+        knn_graphs(X, [])
+    with pytest.raises(ValueError):
+        knn_graphs(X, [2, 8])
