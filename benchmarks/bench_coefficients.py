@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from ricci_lit.geometry import engine as controls
+    from ricci_lit.geometry import engine
     from ricci_lit.experiments.coefficients import coefficient_ks
     from ricci_lit.networks.mlp import MLPEnsemble, representations
     from ricci_lit.provenance import provenance
@@ -69,15 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     reps = representations(ens.subset([list(ens.seeds).index(0)]), x_test)[0]
 
     def run(shared: bool) -> tuple[float, pd.DataFrame]:
-        saved = controls._TRIANGLE_CURVATURES
-        if not shared:
-            controls._TRIANGLE_CURVATURES = frozenset()  # every curvature counts its own triangles
-        try:
-            t0 = time.perf_counter()
-            tab = controls.network_coefficients([reps], k, layers="all", mode="union")
-            return time.perf_counter() - t0, tab.layers
-        finally:
-            controls._TRIANGLE_CURVATURES = saved
+        t0 = time.perf_counter()
+        tab = engine.network_coefficients([reps], k, layers="all", mode="union", share_triangles=shared)
+        return time.perf_counter() - t0, tab.layers
 
     load_before = os.getloadavg()
     times: dict[str, list[float]] = {"shared": [], "separate": []}
@@ -91,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     best = {name: min(v) for name, v in times.items()}
     ratio = best["separate"] / best["shared"]
     print(f"{args.problem} {args.architecture} seed 0, {len(reps.all)} representations of {reps.input.shape[0]} "
-          f"points, k = {k}, curvatures {', '.join(controls.DEFAULT_CURVATURES)}, union graphs")
+          f"points, k = {k}, curvatures {', '.join(engine.DEFAULT_CURVATURES)}, union graphs")
     print(f"  triangles counted per curvature (before): {best['separate']:.2f} s")
     print(f"  triangles counted once per graph (now):   {best['shared']:.2f} s")
     print(f"  ratio before/now: {ratio:.2f}; identical tables: {same}; load average {load_before} -> {os.getloadavg()}")

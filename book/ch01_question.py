@@ -78,7 +78,7 @@ fig1a_architecture, fig1a_epochs = setup["fig1a_architecture"], int(setup["fig1a
 #   coefficient $z$ plus problem, width and depth, the $z$ term is negative
 #   ({glue:md}`ch01_paper_regression`): more Ricci-flow-like networks are slightly more accurate.
 #
-# The paper's numbers, as the package stores them (`ricci_lit.analysis.targets`, with their sources):
+# The paper's numbers, as the package stores them ({py:mod}`ricci_lit.analysis.targets`, with their sources):
 
 # %% tags=["hide-input"]
 counts = targets.PAPER1_COUNTS
@@ -127,9 +127,9 @@ pd.DataFrame([{"claim": t.target, "paper value": t.paper_value, "source": t.sour
 # ({glue:text}`ch01_L` hidden layers of widths {glue:md}`ch01_widths`) is trained for
 # {glue:text}`ch01_epochs` epochs on the book's dataset A, two Swiss-roll sheets wound into each
 # other (chapter {doc}`ch05_data` gives its equations), with paper 1's recipe (RMSprop, learning
-# rate $10^{-3}$, batch 32). `ricci_lit.experiments.fig1a.fig1a_experiment` trains it with
-# `ricci_lit.networks.training.train_ensemble` and collects its representations of the test set with
-# `ricci_lit.networks.mlp.representations`:
+# rate $10^{-3}$, batch 32). {py:func}`~ricci_lit.experiments.fig1a.fig1a_experiment` trains it with
+# {py:func}`~ricci_lit.networks.training.train_ensemble` and collects its representations of the test set with
+# {py:func}`~ricci_lit.networks.mlp.representations`:
 #
 # ```{literalinclude} ../../ricci_lit/experiments/fig1a.py
 # :language: python
@@ -182,7 +182,7 @@ glue("ch01_sep_first_md", Markdown(
 # threshold for dataset A ({glue:text}`ch01_threshold:.0%`); training took
 # {glue:text}`ch01_train_s:.0f` s. To put a number on the picture, the table above gives for every
 # representation the accuracy of the best straight line separating the two classes in its
-# PC1–PC2 plane (`ricci_lit.analysis.projection.pc_separability`): {glue:text}`ch01_sep_input:.1%` at the
+# PC1–PC2 plane ({py:func}`~ricci_lit.analysis.projection.pc_separability`): {glue:text}`ch01_sep_input:.1%` at the
 # input, where the sheets are wound into each other, and {glue:text}`ch01_sep_last:.1%` at the
 # last hidden layer; the separability {glue:md}`ch01_sep_first_md`. The network untangles the
 # sheets; the question of this book is whether it does so the way Ricci flow would.

@@ -108,8 +108,8 @@ n_points = int(book.chapter_setup(profile, PROFILES, seed=seed, n_points=n_point
 #      - \frac12\Big[\Big(1 - \tfrac1{d_i} - \tfrac1{d_j} - \tfrac{t}{d_i \wedge d_j}\Big)_+
 #      + \Big(1 - \tfrac1{d_i} - \tfrac1{d_j} - \tfrac{t}{d_i \vee d_j}\Big)_+\Big]. $$
 #
-# This is the package's implementation of all four, `ricci_lit.geometry.curvature.edge_curvature`; the
-# triangle counts come from bit-packed neighbour sets (`ricci_lit.geometry.curvature.triangles`) and the
+# This is the package's implementation of all four, {py:func}`~ricci_lit.geometry.curvature.edge_curvature`; the
+# triangle counts come from bit-packed neighbour sets ({py:func}`~ricci_lit.geometry.curvature.triangles`) and the
 # Ollivier curvature from `_ollivier` in the same module.
 #
 # ```{literalinclude} ../../ricci_lit/geometry/curvature.py
@@ -123,7 +123,7 @@ n_points = int(book.chapter_setup(profile, PROFILES, seed=seed, n_points=n_point
 # Five graphs with known geometry: a cycle (flat: every vertex looks the same and nothing
 # branches), a complete graph (a clique, the most "spherical" graph), a star (a tree, the most
 # "hyperbolic"), a square grid, and a barbell: two cliques joined by a single edge, the discrete
-# dumbbell. `ricci_lit.graph_from_adjacency` wraps each networkx graph in the package's graph type
+# dumbbell. {py:func}`~ricci_lit.geometry.knn.graph_from_adjacency` wraps each networkx graph in the package's graph type
 # so that every curvature function applies to it.
 
 # %% tags=["nbval-check-output"]
@@ -253,7 +253,7 @@ for c in ricci_lit.CURVATURES:  # the bridge is the most negative edge of the ba
 # the number of edges: a measure of degree heterogeneity (hubness). In a union kNN graph every
 # vertex has degree at least $k$ and $|E|$ is at most $nk$, so the total is driven by how unequal
 # the in-degrees are. The identity is checked below on every example with the package's
-# `ricci_lit.total_curvature`.
+# {py:func}`~ricci_lit.geometry.curvature.total_curvature`.
 
 # %% tags=["nbval-check-output"]
 identity = pd.DataFrame([

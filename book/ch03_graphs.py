@@ -55,7 +55,7 @@ n_cloud, n_draws, prov = int(setup["n_cloud"]), int(setup["n_draws"]), setup["pr
 #
 # Paper 1 says only that $E^l_k$ is "the set of edges in the k nearest neighbour graph" of
 # $X^l$, with Euclidean distances and unit weights. It does not say whether the graph is directed,
-# symmetrised or mutual, nor how ties are broken. `ricci_lit.knn_graph` offers two answers.
+# symmetrised or mutual, nor how ties are broken. {py:func}`~ricci_lit.geometry.knn.knn_graph` offers two answers.
 #
 # * `mode="union"` (the package's default and paper 2's construction): each point $i$ picks its
 #   $k$ nearest other points, ties in distance broken by the lower point index, so exactly $k$ are
@@ -133,7 +133,7 @@ glue("ch03_fig_modes", fig_modes, display=False)
 # for all vertices at once. The pairs first reached at level $t$ are the set bits of $N$, so
 # $g = \sum_t t \cdot \mathrm{popcount}(N_t)$. A level costs $O(|E| \cdot n/64)$ word operations
 # and there are as many levels as the diameter. The package has two implementations of this
-# recursion. The NumPy reference, in `ricci_lit.geometry.distances`, computes a level with one
+# recursion. The NumPy reference, in {py:mod}`ricci_lit.geometry.distances`, computes a level with one
 # `numpy.bitwise_or.reduceat` over the CSR neighbour lists:
 #
 # ```{literalinclude} ../../ricci_lit/geometry/distances.py
@@ -187,7 +187,7 @@ print(f"hop distances identical to scipy on {len(check_graphs)} graphs, engines 
 # two interleaved noisy spirals (a stand-in for what a hidden layer sees of dataset A); and three
 # well-separated Gaussian clusters, the geometry a trained network creates when it separates
 # classes. For $k = 1, \dots, 5$ and every $k$ of paper 1's synthetic grid, the package builds all
-# graphs from one neighbour sort per cloud (`ricci_lit.knn_graphs`) and counts the connected
+# graphs from one neighbour sort per cloud ({py:func}`~ricci_lit.geometry.knn.knn_graphs`) and counts the connected
 # components.
 
 # %% tags=["nbval-check-output"]
@@ -299,7 +299,7 @@ grids
 # example below is one random ReLU layer of width 8 applied to {glue:text}`ch03_collapse_n`
 # Gaussian points with a negative bias, so that {glue:text}`ch03_collapse_zeros` of them land on
 # the origin; both graphs are built at $k =$ {glue:text}`ch03_collapse_k` and summarised by the
-# package's `ricci_lit.geometry_table`.
+# package's {py:func}`~ricci_lit.geometry.coefficients.geometry_table`.
 
 # %% tags=["nbval-check-output"]
 rng = np.random.default_rng([seed, 7])
@@ -352,7 +352,7 @@ glue("ch03_fig_collapse_degrees", fig_deg, display=False)
 # r-compat semantics against {glue:text}`ch03_collapse_ric_union:.3g` in the union graph. In the
 # R code this blow-up tracks how many test points a layer kills rather than any geometry. The package keeps both semantics so the book can
 # show the difference, flags such layers (`KnnGraph.collapsed`, and a `CollapsedLayerWarning` from
-# `ricci_lit.ricci_coefficient` when fewer than $k + 1$ distinct points remain), and uses the union
+# {py:func}`~ricci_lit.geometry.coefficients.ricci_coefficient` when fewer than $k + 1$ distinct points remain), and uses the union
 # graph by default.
 
 # %% [markdown]
@@ -360,7 +360,7 @@ glue("ch03_fig_collapse_degrees", fig_deg, display=False)
 #
 # Three choices make the per-layer totals cheap. First, one neighbour sort per representation
 # serves every $k$ of a grid: each row's candidates are sorted once by (distance, index) and the
-# graph for any $k$ is a prefix (`ricci_lit.geometry.knn.neighbour_table`). Second, the total Forman
+# graph for any $k$ is a prefix ({py:func}`~ricci_lit.geometry.knn.neighbour_table`). Second, the total Forman
 # curvature never loops over edges: it is $4|E| - \sum_v d_v^2$. Third, the hop distances come
 # from the bit-parallel BFS above, and on a GPU the torch path (`ricci_lit.geometry._torch`) runs the same
 # BFS as batched matrix products for all layers at once.
@@ -393,7 +393,7 @@ display(bench if bench is not None else Markdown("*(no benchmark table)*"))
 # So that this page always carries a measured number, the chapter times one small case itself,
 # on whatever machine executes it: the total hop distance $g$ of a union kNN graph of
 # {glue:text}`ch03_bench_n` Gaussian points at $k =$ {glue:text}`ch03_bench_k`, by
-# `ricci_lit.hop_distance_totals` (each available engine) and by SciPy's all-pairs Dijkstra
+# {py:func}`~ricci_lit.geometry.distances.hop_distance_totals` (each available engine) and by SciPy's all-pairs Dijkstra
 # (`scipy.sparse.csgraph.shortest_path(method="D", unweighted=True)`) followed by a sum, best of
 # {glue:text}`ch03_bench_repeats` runs each (so a one-off compilation is not counted).
 

@@ -131,7 +131,7 @@ pd.DataFrame(pairings).set_index("convention")
 # with $m = L - 1$ points that is $\operatorname{artanh}(\rho)\sqrt{L-4}$. For shallow networks
 # ($L = 5$) the two coincide; for deep ones ($L = 11$) they differ by a factor $L - 4 = 7$, and the
 # paper's version shrinks deep networks towards 0. The package reproduces the paper
-# (`ricci_lit.adjusted_coefficient`) and offers the Fisher score beside it (`ricci_lit.fisher_z`);
+# ({py:func}`~ricci_lit.geometry.coefficients.adjusted_coefficient`) and offers the Fisher score beside it ({py:func}`~ricci_lit.geometry.coefficients.fisher_z`);
 # both are reported below.
 
 # %% [markdown]
@@ -140,9 +140,9 @@ pd.DataFrame(pairings).set_index("convention")
 # ### Training
 #
 # Dataset A is two Swiss-roll sheets wound into each other (our generator, since paper 1 publishes
-# only a picture; see `ricci_lit.data.problems.make_swiss_rolls`). The chapter trains
+# only a picture; see {py:func}`~ricci_lit.data.synthetic.make_swiss_rolls`). The chapter trains
 # {glue:text}`ch04_n_networks` networks of architecture {glue:md}`ch04_arch` together with
-# `ricci_lit.networks.training.train_ensemble` (RMSprop, learning rate $10^{-3}$, batch 32, as in paper 1)
+# {py:func}`~ricci_lit.networks.training.train_ensemble` (RMSprop, learning rate $10^{-3}$, batch 32, as in paper 1)
 # for {glue:text}`ch04_epochs` epochs, and keeps the geometry of
 # {glue:text}`ch04_n_test` test points. Paper 1 counts a network on dataset A as well trained when
 # its test accuracy exceeds {glue:text}`ch04_threshold:.0%`.
@@ -170,8 +170,8 @@ networks[["seed", "train_loss", "train_accuracy", "test_accuracy", "well_trained
 #
 # ### Geometry of every layer, for every k
 #
-# `ricci_lit.networks.mlp.representations` returns each network's representations of the test set,
-# $[X^0, X^1, \dots, X^L, X^{L+1}]$, and `ricci_lit.geometry_table` computes the totals of the
+# {py:func}`~ricci_lit.networks.mlp.representations` returns each network's representations of the test set,
+# $[X^0, X^1, \dots, X^L, X^{L+1}]$, and {py:func}`~ricci_lit.geometry.coefficients.geometry_table` computes the totals of the
 # hidden representations for the whole $k$ grid from one neighbour sort per representation
 # (numbered here $1 \dots L$ as in the paper).
 
@@ -192,7 +192,7 @@ geometry.head()
 #
 # For every $k$ of the grid the $(\mathrm{Ric}_l, \eta_l)$ points of the well-trained networks
 # whose hidden-layer graphs are all connected are pooled into one correlation with
-# `ricci_lit.aggregated_coefficient`, and `ricci_lit.analysis.paper1.best_k` keeps the most negative.
+# {py:func}`~ricci_lit.geometry.coefficients.aggregated_coefficient`, and {py:func}`~ricci_lit.analysis.paper1.best_k` keeps the most negative.
 # This is a deliberate derivation by hand, one $k$ at a time, so that each step is visible; the
 # package's pipeline does the same in one call, and the section after next checks that it agrees.
 
@@ -245,7 +245,7 @@ glue("ch04_fig_k", fig_k, display=False)
 #
 # ### The worked network
 #
-# At $k =$ {glue:text}`ch04_k_star` the package's one-call interface, `ricci_lit.ricci_coefficient`,
+# At $k =$ {glue:text}`ch04_k_star` the package's one-call interface, {py:func}`~ricci_lit.geometry.coefficients.ricci_coefficient`,
 # gives the worked network's totals and coefficient from its hidden layers.
 
 # %%
@@ -309,7 +309,7 @@ glue("ch04_fig_flow", fig_flow, display=False)
 # ### Every network at the chosen k
 #
 # The same computation for all {glue:text}`ch04_n_networks` networks, done here by the package's
-# analysis pipeline (`ricci_lit.analysis.paper1.per_network_coefficients`, which the full experiment of
+# analysis pipeline ({py:func}`~ricci_lit.analysis.paper1.per_network_coefficients`, which the full experiment of
 # later chapters uses), with the aggregated coefficient and best $k$ it finds checked against the
 # step-by-step values above.
 

@@ -71,7 +71,7 @@ arch_table
 # %% [markdown]
 # Each network's test set is passed through it, and at every hidden layer the package builds the
 # kNN graph for every $k$ of a grid and records the total Forman curvature $\mathrm{Ric}_l$, the
-# total hop distance $g_l$ and whether the graph is connected (`ricci_lit.geometry_table`, one
+# total hop distance $g_l$ and whether the graph is connected ({py:func}`~ricci_lit.geometry.coefficients.geometry_table`, one
 # neighbour sort per layer serving the whole grid). Paper 1's grids (P1 §3.2,
 # `ricci_lit.experiments.paper1.K_GRID_SYNTHETIC` and `K_GRID_REAL`) and the settings of the two profiles of
 # `ricci_lit.experiments.paper1.PROFILES`:
@@ -101,7 +101,7 @@ settings
 #
 # ## The results this book renders
 #
-# `ricci_lit.book.book_results` decides. The committed `paper` store (`results/paper`) is
+# {py:func}`~ricci_lit.book.book_results` decides. The committed `paper` store (`results/paper`) is
 # rendered whenever it holds at least one **complete** problem (all 6 architectures × 36 seeds),
 # whatever profile the chapter was asked for: the whole profile once all 1,512 networks are there,
 # and until then exactly its complete problems. A problem still being computed is left out, not
@@ -165,7 +165,7 @@ thr_table
 # (one correlation over the pooled layer points of the well-trained networks) is most negative,
 # excludes the networks with a disconnected layer graph at that $k$ (their distances are
 # infinite), and computes each remaining network's coefficient $\rho$ there
-# (`ricci_lit.analysis.paper1.report`, which runs the pipeline of {doc}`ch04_flow` over the whole store).
+# ({py:func}`~ricci_lit.analysis.paper1.report`, which runs the pipeline of {doc}`ch04_flow` over the whole store).
 # The counts are made by
 #
 # ```{literalinclude} ../../ricci_lit/analysis/paper1.py
@@ -238,7 +238,7 @@ per_config
 #
 # Every network's record in the store carries its share of the batched training of its
 # configuration and the wall time of its geometry over the whole $k$ grid
-# (`ricci_lit.experiments.paper1.timing_table` sums them), and the provenance of each chunk names the machine.
+# ({py:func}`~ricci_lit.experiments.paper1.timing_table` sums them), and the provenance of each chunk names the machine.
 # For the results rendered here:
 
 # %%
@@ -274,3 +274,19 @@ display(stage_table if stage_table is not None else Markdown("*(no stage table)*
 # (the sweeps here ran niced on a shared 2-core CPU, single-threaded, beside other work; a
 # configuration's training time is split evenly over its networks). {glue:md}`ch06_stages_md`
 
+
+# %% [markdown]
+# ### How the committed stores were computed, and how to recompute them on a cluster
+#
+# Every committed store in `results/` was computed on this project's 2-core CPU machines, by the
+# same commands a reader runs (`ricci-lit sweep`, `coefficients`, `p2`), niced, resumed across
+# sessions; the provenance of every chunk (package version, git commit, machine, and since the
+# distributed engine also the worker's host) is kept beside its rows. Each of those commands is
+# a *plan* of pure work units run by one resumable runner
+# ({py:func}`~ricci_lit.experiments.runner.run_plan`): by default in this process, one unit after
+# the other; with `--workers N` on a Dask `LocalCluster` of N single-threaded processes; with
+# `--scheduler ADDRESS` on an existing Dask cluster (several hosts started by hand, or SLURM/PBS
+# through `dask-jobqueue`, whose recipe the README gives). Only the process that runs `ricci-lit`
+# writes the store, so a cluster run leaves the same chunks, number for number, as a serial one,
+# and a run stopped anywhere resumes with the same command. For example, the full paper profile on
+# four GPUs: `ricci-lit sweep --profile paper --device cuda --workers 4 --out results/paper --pack`.

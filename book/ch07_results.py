@@ -18,7 +18,7 @@
 # curvature against distance change (its Fig. 4), the share of networks with a negative
 # coefficient, and the regression of accuracy on the coefficient (its Table S2). It ends with a
 # reproduction table that puts every target of the paper beside our number and a verdict computed
-# from that number by `ricci_lit.analysis.targets`.
+# from that number by {py:mod}`ricci_lit.analysis.targets`.
 
 # %% tags=["parameters"]
 profile = "quick"  # "quick" (default) or "paper": the profile to run when results/paper has no complete problem
@@ -49,7 +49,7 @@ setup = book.chapter_setup(profile, PROFILES, results_root=str(results_root), fi
 # %% [markdown]
 # ## The results rendered
 #
-# As in {doc}`ch06_experiment`, `ricci_lit.book.book_results` supplies the results: the
+# As in {doc}`ch06_experiment`, {py:func}`~ricci_lit.book.book_results` supplies the results: the
 # problems complete in the paper-scale store when there are any, else the requested profile. A
 # verdict that needs all seven problems (the counts, the regression) is "not computed" until the
 # store is complete; the per-problem rows are judged for the problems rendered.
@@ -79,10 +79,10 @@ pd.Series(rep.counts, name="value", dtype=object).to_frame()
 #
 # For every problem, architecture and $k$, the aggregated coefficient is one Pearson correlation
 # between $\mathrm{Ric}_l$ and $\eta_l$ over the pooled hidden-layer points of the well-trained
-# networks whose graphs are all connected at that $k$ (P1 §3.2; `ricci_lit.analysis.paper1.report`). Paper
+# networks whose graphs are all connected at that $k$ (P1 §3.2; {py:func}`~ricci_lit.analysis.paper1.report`). Paper
 # 1 draws it as two heatmaps, $k$ in the rows and configurations in the columns, with the columns
 # ordered by hierarchical clustering and the most negative cell of each column, which sets that
-# configuration's $k$, boxed. `ricci_lit.analysis.heatmap.cluster_columns` clusters the columns (each
+# configuration's $k$, boxed. {py:func}`~ricci_lit.analysis.heatmap.cluster_columns` clusters the columns (each
 # column's coefficients over $k$ are its features) with Euclidean distance and complete linkage,
 # the defaults of R's `hclust`, which the authors used; the paper names no method. Cells without a
 # coefficient (no well-trained network, or none connected at that $k$) are **replaced by 0 for the
@@ -156,7 +156,7 @@ best_table
 #
 # Paper 1's Fig. 4 shows one deep network per problem: the total curvature $\mathrm{Ric}_l$ of each
 # hidden layer against the change of total distance $\eta_l$ that follows it, with the
-# least-squares line and the network's $\rho$. `ricci_lit.analysis.series.fig4_panels` picks, for every
+# least-squares line and the network's $\rho$. {py:func}`~ricci_lit.analysis.series.fig4_panels` picks, for every
 # problem, the paper's architecture when the results contain kept networks of it (else another deep
 # architecture, and says so), and within it the network with the **median** $\rho$ at the chosen
 # $k$, a representative rather than the best example. {glue:md}`ch07_fig4_fallback`
@@ -194,7 +194,7 @@ pd.DataFrame([{"problem": p["problem"], "architecture": p["architecture"], "seed
 #
 # Paper 1 also describes the direction of travel: on the synthetic problems total curvature falls
 # and the distance change rises through the layers (the classes are pulled apart), on MNIST and
-# Fashion-MNIST the opposite (points of a class are drawn together). `ricci_lit.analysis.series.network_series`
+# Fashion-MNIST the opposite (points of a class are drawn together). {py:func}`~ricci_lit.analysis.series.network_series`
 # classifies every kept network by the signs of the least-squares slopes of $\mathrm{Ric}_l$ and
 # $\eta_l$ over the layers:
 
@@ -236,7 +236,7 @@ assert c["negative"] == int((kept["rho"] < 0).sum()) and c["kept"] == len(kept)
 #
 # Paper 1 fits a linear model of test accuracy on the adjusted coefficient
 # $z = \operatorname{artanh}(\rho)/\sqrt{L-4}$ plus problem, width and depth over its kept networks
-# and reports a negative $z$ term (Table S2). `ricci_lit.analysis.paper1.accuracy_regression` fits the same
+# and reports a negative $z$ term (Table S2). {py:func}`~ricci_lit.analysis.paper1.accuracy_regression` fits the same
 # model with statsmodels (the factors with a single level in the rendered results are left out of
 # the formula): {glue:md}`ch07_regression_md`
 
@@ -259,7 +259,7 @@ pd.DataFrame([{"term": "z", "formula": reg["formula"], "networks": reg["n"], "es
 # ## Reproduction table
 #
 # Every target of paper 1 (and the two controls of paper 2 that bear on it), the paper's value, our
-# number and a verdict. The verdicts are computed by `ricci_lit.analysis.verdicts.reproduction_table` from the
+# number and a verdict. The verdicts are computed by {py:func}`~ricci_lit.analysis.verdicts.reproduction_table` from the
 # numbers above with criteria fixed in the package before looking at the results (the tolerances are
 # ours; the paper states none), and fall into four classes: *reproduced*, *partly*, *not
 # reproduced*, and *not computed in this profile* when the results do not contain what the target
@@ -320,7 +320,7 @@ with pd.option_context("display.max_colwidth", None):
 # against pixels scaled to $[0, 1]$ as paper 2 does). A *variant store* is the paper profile run
 # again with one of them changed, on a subset of the seeds (`ricci-lit sweep --profile paper --mode
 # r-compat --seeds 12 --out results/paper-sensitivity-r-compat`, and `--pixel-scale
-# 0.00392156862745098` for the pixel scale). `ricci_lit.analysis.sensitivity.compare_stores` runs paper 1's
+# 0.00392156862745098` for the pixel scale). {py:func}`~ricci_lit.analysis.sensitivity.compare_stores` runs paper 1's
 # whole analysis (well-trained filter, aggregated coefficient for every $k$, best $k$, per-network
 # $\rho$) on the variant and on the reference store **restricted to the same networks and the same
 # $k$ values**, so a difference is the setting's, not the sample's. A graph-mode variant trains the

@@ -16,8 +16,8 @@
 # Paper 1 reports one number per network, the global coefficient $\rho$. Paper 2 (Hehl, von
 # Renesse & Weber 2025) adds a local coefficient $\rho(x)$ per test point and a layer coefficient
 # $\rho_l$ per transition, and with them a control that paper 1 lacks: the same coefficients for
-# **untrained** networks. This chapter computes, with `ricci_lit.geometry.engine`, `ricci_lit.analysis.paper2` and
-# `ricci_lit.analysis.uncertainty`: the untrained-versus-trained control, the agreement of the curvature
+# **untrained** networks. This chapter computes, with {py:mod}`ricci_lit.geometry.engine`, {py:mod}`ricci_lit.analysis.paper2` and
+# {py:mod}`ricci_lit.analysis.uncertainty`: the untrained-versus-trained control, the agreement of the curvature
 # notions, layer profiles with a critical layer, the coefficients along training with an
 # early-stopping rule, and bootstrap intervals for paper 1's aggregated coefficient and regression.
 #
@@ -93,7 +93,7 @@ glue("ch08_settings", Markdown(
 # %% [markdown]
 # ## At paper scale: paper 1's networks, trained and untrained
 #
-# `ricci_lit.experiments.coefficients.run_coefficient_sweep` takes each network of the paper store from
+# {py:func}`~ricci_lit.experiments.coefficients.run_coefficient_sweep` takes each network of the paper store from
 # its checkpoint, rebuilds the same network at its initialisation from its seed, and computes for
 # both, on the full test set and at the $k$ chosen for the configuration in {doc}`ch07_results`: the
 # global coefficient over all representations (paper 2's convention), paper 1's global coefficient
@@ -184,7 +184,7 @@ pd.Series(paper_numbers, name="share (Forman, union graphs)").round(3).to_frame(
 # ### Do the curvature notions lead to the same conclusion?
 #
 # For every pair of curvatures, the share of networks whose coefficient has the same sign under
-# both (`ricci_lit.analysis.coefficients.sign_agreement`, matched network by network), for paper 1's
+# both ({py:func}`~ricci_lit.analysis.coefficients.sign_agreement`, matched network by network), for paper 1's
 # $\rho_\text{hidden}$ and for the mean local coefficient, trained networks, union graphs:
 
 # %%
@@ -269,7 +269,7 @@ deep_profile.pivot(index="transition", columns="line", values="rho_mean").round(
 # set, exact Ollivier) and finds its mean negative at every $k$. The same check on paper 1's own
 # networks: `ricci-lit coefficients --k 20,50,70,100,150` evaluates the first networks of the
 # `narrow-shallow` configuration (width 25, five hidden layers, the closest of paper 1's designs to
-# paper 2's) of every problem at each $k$ (`ricci_lit.analysis.coefficients.k_robustness` summarises
+# paper 2's) of every problem at each $k$ ({py:func}`~ricci_lit.analysis.coefficients.k_robustness` summarises
 # it). This section renders {glue:md}`ch08_k_description`
 
 # %%
@@ -385,7 +385,7 @@ oll_networks
 # %% [markdown]
 # ## Paper 2's training-side heuristics at scale
 #
-# `ricci_lit.experiments.paper2.run_p2_experiments` (`ricci-lit p2 --plan paper`) runs two experiments
+# {py:func}`~ricci_lit.experiments.paper2.run_p2_experiments` (`ricci-lit p2 --plan paper`) runs two experiments
 # into `results/paper-p2`: the coefficients along training of three of paper 1's configurations
 # (paper 1's training, recorded at initialisation and every two epochs; $k$ = 50 as paper 2;
 # approximate Ollivier and augmented Forman curvatures), and the layer profiles of width-25
@@ -519,7 +519,7 @@ crit_paper_depth.round(3) if len(crit_paper_depth) else Markdown("*(no depth pro
 # networks and found it negative for about 90 % of them (mean −0.2 to −0.4), while the mean local
 # coefficient of an untrained network stays near 0 (|mean| < 0.06) and only becomes clearly
 # negative (−0.2 to −0.9) after training. If that holds, a negative global $\rho$ alone does not
-# show that *training* made the geometry Ricci-flow-like. `ricci_lit.experiments.controls.trained_vs_untrained`
+# show that *training* made the geometry Ricci-flow-like. {py:func}`~ricci_lit.experiments.controls.trained_vs_untrained`
 # evaluates each network at its initialisation and after training on the same test points, for
 # the three cheap curvatures (Forman, augmented Forman, approximate Ollivier), with all
 # representations from input to output (`layers="all"`, paper 2's convention) and with the hidden
@@ -597,9 +597,9 @@ pd.Series(checks, name="holds here").to_frame()
 #
 # Forman curvature depends on the degrees only, augmented Forman adds the triangles, and the
 # approximate Ollivier curvature is a non-linear function of both (see {doc}`ch02_curvature`).
-# `ricci_lit.geometry.engine.curvature_agreement` evaluates all three on every edge of the kNN graphs of
+# {py:func}`~ricci_lit.geometry.engine.curvature_agreement` evaluates all three on every edge of the kNN graphs of
 # one trained network (every representation, input to output) and correlates them over the
-# pooled edges and nodes; `ricci_lit.analysis.coefficients.sign_agreement` asks the question that matters for
+# pooled edges and nodes; {py:func}`~ricci_lit.analysis.coefficients.sign_agreement` asks the question that matters for
 # the conclusions: how often do two curvatures give a global $\rho$ of the same sign on the same
 # network (over all networks of the control above)?
 
@@ -637,9 +637,9 @@ signs.round(3)
 #
 # Paper 2 (§4.4, Fig. 5) averages the layer coefficient $\rho_l$ over networks of one depth and
 # reports a U-shape: strongly negative early and in the middle, rising toward 0 after a *critical
-# layer* that it suggests as the depth to use. `ricci_lit.analysis.paper2.layer_profile` computes the
+# layer* that it suggests as the depth to use. {py:func}`~ricci_lit.analysis.paper2.layer_profile` computes the
 # profile (approximate Ollivier curvature, input to output, so transition 0 is input → first hidden
-# layer). Paper 2 gives no exact criterion for the critical layer; `ricci_lit.analysis.paper2.critical_layer`
+# layer). Paper 2 gives no exact criterion for the critical layer; {py:func}`~ricci_lit.analysis.paper2.critical_layer`
 # implements **our rule**: the first transition after the profile's minimum whose mean coefficient
 # rises above −0.2 (none when the minimum is not below −0.2 or the profile never rises above it).
 
@@ -677,9 +677,9 @@ profiles.pivot(index="transition", columns="state", values="rho_mean").round(3)
 # ## Coefficients along training
 #
 # Paper 2 (§4.3) records the mean local coefficient every few epochs and suggests stopping when it
-# "reaches its minimum or stops decreasing". `ricci_lit.experiments.trajectory.local_coefficient_trajectory`
+# "reaches its minimum or stops decreasing". {py:func}`~ricci_lit.experiments.trajectory.local_coefficient_trajectory`
 # evaluates the networks at initialisation and every 3 epochs of training (through a callback that
-# does not change the training), and `ricci_lit.analysis.paper2.early_stopping_epoch` applies **our
+# does not change the training), and {py:func}`~ricci_lit.analysis.paper2.early_stopping_epoch` applies **our
 # rule**: the first evaluation after which none of the next two decreases the network-mean
 # coefficient by more than 0.01.
 
@@ -718,7 +718,7 @@ stops.round(3).set_index("network")
 #
 # ## Uncertainty of paper 1's numbers
 #
-# Paper 1 reports point values. `ricci_lit.analysis.uncertainty.bootstrap_aggregated` resamples the
+# Paper 1 reports point values. {py:func}`~ricci_lit.analysis.uncertainty.bootstrap_aggregated` resamples the
 # well-trained *networks* of each configuration with replacement (the layer points of a network
 # are not independent) and gives percentile intervals of the aggregated coefficient; we show them
 # at each configuration's chosen $k$, for the results that {doc}`ch06_experiment` and

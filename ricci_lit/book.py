@@ -50,8 +50,12 @@ class BookResults:
 
     Attributes
     ----------
-    networks, geometry, manifest
-        As :func:`~ricci_lit.experiments.paper1.load_results` returns them.
+    networks
+        The networks table, as :func:`~ricci_lit.experiments.paper1.load_results` returns it.
+    geometry
+        The geometry table, as :func:`~ricci_lit.experiments.paper1.load_results` returns it.
+    manifest
+        The store's manifest, as :func:`~ricci_lit.experiments.paper1.load_results` returns it.
     source
         ``"paper"`` (the full paper profile's store, complete) or ``"quick"``.
     directory

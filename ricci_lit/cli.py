@@ -38,7 +38,7 @@ from ricci_lit.geometry.curvature import CURVATURES
 from ricci_lit.geometry.engine import DEFAULT_CURVATURES
 from ricci_lit.geometry.knn import MODES
 
-__all__ = ["main", "load_representations", "UsageError"]
+__all__ = ["main", "load_representations", "UsageError", "strict_json", "format_warning"]
 
 
 class UsageError(Exception):
@@ -71,12 +71,12 @@ def load_representations(path: str | Path) -> list[np.ndarray]:
     return [members[nm] for nm in names]
 
 
-def _strict(value: Any) -> Any:
+def strict_json(value: Any) -> Any:
     """``value`` with every non-finite float as ``None`` and numpy scalars as Python numbers."""
     if isinstance(value, dict):
-        return {str(k): _strict(v) for k, v in value.items()}
+        return {str(k): strict_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_strict(v) for v in value]
+        return [strict_json(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):
@@ -86,7 +86,7 @@ def _strict(value: Any) -> Any:
 
 def _print_json(value: Any) -> None:
     """Print one strict JSON document (RFC 8259: no ``NaN``/``Infinity``) on one line."""
-    print(json.dumps(_strict(value), allow_nan=False, default=str))
+    print(json.dumps(strict_json(value), allow_nan=False, default=str))
 
 
 #: dtype kinds accepted as representations: bool, signed and unsigned integers, real floats. Not
@@ -132,7 +132,12 @@ def _coefficient_of_model(args: argparse.Namespace) -> int:
     if args.inputs is None or args.layers is None:
         raise UsageError("coefficient --model needs --inputs X.npy and --layers a,b,c")
     from ricci_lit.geometry.coefficients import CollapsedLayerWarning
-    from ricci_lit.networks.model_files import ModelFileError, analyze_user_model, load_user_model, read_inputs
+    from ricci_lit.networks.model_files import (
+        ModelFileError,
+        analyze_user_model,
+        load_user_model,
+        read_inputs,
+    )
 
     try:
         x = read_inputs(args.inputs)
@@ -609,7 +614,7 @@ def _user_error(exc: BaseException) -> bool:
     return False
 
 
-def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+def format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                     line: str | None = None) -> str:
     """The package's own warnings as one line ``warning: …`` (no source line); others as Python does."""
     if category.__module__.split(".")[0] == "ricci_lit":
@@ -631,7 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     real, formatwarning = sys.stdout, warnings.formatwarning
     guarded = sys.stdout = _GuardedStdout(real)
-    warnings.formatwarning = _format_warning
+    warnings.formatwarning = format_warning
     try:
         try:
             args = build_parser().parse_args(argv)

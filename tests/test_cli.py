@@ -718,9 +718,9 @@ def test_report_and_sensitivity_json_are_strict_json(tiny_store, tmp_path, capsy
 
 
 def test_strict_json_turns_non_finite_numbers_into_null(tmp_path, capsys):
-    from ricci_lit.cli import _strict
+    from ricci_lit.cli import strict_json
 
-    assert _strict({"a": float("nan"), "b": [np.float32(np.inf), np.int64(3), (1.5, -np.inf)], 2: None}) == \
+    assert strict_json({"a": float("nan"), "b": [np.float32(np.inf), np.int64(3), (1.5, -np.inf)], 2: None}) == \
         {"a": None, "b": [None, 3, [1.5, None]], "2": None}
 
 
@@ -838,10 +838,10 @@ def test_bad_flags_of_every_subcommand(capsys, argv, needle):
 def test_package_warnings_are_one_line():
     import warnings as w
 
-    from ricci_lit.cli import _format_warning
+    from ricci_lit.cli import format_warning
     from ricci_lit.geometry.coefficients import CollapsedLayerWarning
 
-    assert _format_warning(CollapsedLayerWarning("layer 2\n  collapsed"), CollapsedLayerWarning, "x.py", 3) == \
+    assert format_warning(CollapsedLayerWarning("layer 2\n  collapsed"), CollapsedLayerWarning, "x.py", 3) == \
         "warning: layer 2 collapsed\n"
-    other = _format_warning(UserWarning("plain"), UserWarning, "x.py", 3, "")
+    other = format_warning(UserWarning("plain"), UserWarning, "x.py", 3, "")
     assert other == w.formatwarning(UserWarning("plain"), UserWarning, "x.py", 3, "")

@@ -249,3 +249,10 @@ def test_built_book_in_a_browser(browser, built_site):
     # the book has math, and MathJax rendered it (a check that can fail: see the test above)
     with_math = [r for r in reports if r.math]
     assert with_math and all(r.mjx >= r.math for r in with_math)
+
+
+def test_docstring_fields_are_not_misread():
+    """A NumPy-style field that napoleon would render as nonsense (several names in one entry, a
+    prose tuple as a type) is reported by the page generator; the -W build's narrow ignore
+    patterns would otherwise hide it."""
+    assert not api_pages.misread_fields()

@@ -161,10 +161,13 @@ def per_network_coefficients(
 
     Returns
     -------
-    (aggregated, best, nets)
-        ``aggregated``: per (problem, architecture, k); ``best``: best k per configuration (or
-        ``k_choice`` when given); ``nets``: one row per network with ``well_trained``,
-        ``best_k``, ``connected`` at best k, ``rho``, ``z`` (adjusted, P1 Eq. 11), ``fisher_z``.
+    aggregated : pandas.DataFrame
+        One row per (problem, architecture, k).
+    best : pandas.DataFrame
+        The best k per configuration (or ``k_choice`` when given).
+    nets : pandas.DataFrame
+        One row per network with ``well_trained``, ``best_k``, ``connected`` at best k, ``rho``,
+        ``z`` (adjusted, P1 Eq. 11), ``fisher_z``.
     """
     nets = networks.copy()
     nets["well_trained"] = well_trained(nets, thresholds)

@@ -29,10 +29,14 @@ class Dataset:
     ----------
     name
         Problem name (a key of :data:`~ricci_lit.data.problems.PROBLEMS`, or ``"<kind>-<a>v<b>"`` from :func:`~ricci_lit.data.images.load_pair`).
-    x_train, x_test
-        ``float32`` arrays ``[n, d]``.
-    y_train, y_test
-        ``int64`` arrays ``[n]`` with values 0/1.
+    x_train
+        ``float32`` array ``[n_train, d]``.
+    x_test
+        ``float32`` array ``[n_test, d]``.
+    y_train
+        ``int64`` array ``[n_train]`` with values 0/1.
+    y_test
+        ``int64`` array ``[n_test]`` with values 0/1.
     meta
         Provenance: source files or generator name and parameters, ``seed``, ``classes``,
         ``pixel_scale`` (``None`` for synthetic sets), test-subset rule and indices.

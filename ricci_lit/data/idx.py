@@ -199,8 +199,10 @@ def read_idx_header(path: str | os.PathLike[str]) -> tuple[np.dtype, tuple[int, 
 
     Returns
     -------
-    (dtype, shape)
-        The declared numpy dtype (native byte order) and shape.
+    dtype : numpy.dtype
+        The declared numpy dtype (native byte order).
+    shape : tuple of int
+        The declared shape.
 
     Raises
     ------

@@ -14,11 +14,15 @@ Paper 2 (Hehl, von Renesse, Weber 2025; paper-details §5.5) adds four small syn
 ``syn-1`` … ``syn-4`` (two circles, four disks in a disk, two cylinder shells, two linked
 solid tori), re-implemented here with numpy and seeded.
 
+Beyond both papers (issue 15): ``mnist-10`` and ``fmnist-10``, all ten classes (label = the
+original class 0 … 9), with a balanced test subset of the size the user sets
+(:func:`balanced_subset`).
+
 Everything is reachable through :func:`load_problem` and the registry :data:`PROBLEMS`.
 
 Conventions
 -----------
-* Labels are ``int64`` 0/1.  For the image problems the **first class named gets label 0,
+* Labels are ``int64`` 0/1 (0 … 9 for the ten-class problems).  For the binary image problems the **first class named gets label 0,
   the second label 1** (``"mnist-1v7"``: digit 1 → 0, digit 7 → 1), as in the authors'
   R code (5 → 0, 9 → 1) and in P2's code.
 * Inputs are ``float32`` arrays of shape ``[n, d]``.  Image pixels are multiplied by
@@ -72,8 +76,10 @@ __all__ = [
     "PAPER1_PROBLEMS",
     "PAPER2_SYNTHETIC",
     "PROBLEMS",
-    "ProblemSpec",
+    "TEN_CLASS_PROBLEMS",
     "WELL_TRAINED_THRESHOLD",
+    "ProblemSpec",
+    "balanced_subset",
     "is_well_trained",
     "load_problem",
     "load_xy",
@@ -94,14 +100,14 @@ class ProblemSpec:
     kind
         ``"synthetic"``, ``"mnist"`` or ``"fashion-mnist"``.
     classes
-        For image problems the two original class labels ``(label→0, label→1)``; for
-        synthetic sets ``(0, 1)``.
+        For image problems the two original class labels ``(label→0, label→1)``, or all ten
+        ``(0, …, 9)`` for the ten-class problems; for synthetic sets ``(0, 1)``.
     class_names
-        Human-readable names of label 0 and label 1.
+        Human-readable names of label 0, label 1 (, … label 9).
     description
         One line for tables and figure captions.
     paper
-        ``"P1"`` or ``"P2"``.
+        ``"P1"``, ``"P2"`` or ``"beyond"`` (the ten-class problems of issue 15, studied by neither paper).
     generator
         For synthetic sets the generator function ``f(n, rng, **params) -> (X, y)``.
     params
@@ -110,10 +116,10 @@ class ProblemSpec:
 
     name: str
     kind: Literal["synthetic", "mnist", "fashion-mnist"]
-    classes: tuple[int, int]
-    class_names: tuple[str, str]
+    classes: tuple[int, ...]
+    class_names: tuple[str, ...]
     description: str
-    paper: Literal["P1", "P2"]
+    paper: Literal["P1", "P2", "beyond"]
     generator: Callable[..., tuple[Array, Array]] | None = None
     params: Mapping[str, Any] = field(default_factory=lambda: types.MappingProxyType({}))
 
@@ -143,6 +149,13 @@ def _img(name: str, kind: Literal["mnist", "fashion-mnist"], a: int, b: int) -> 
     return ProblemSpec(name, kind, (a, b), (names[a], names[b]), desc, "P1")
 
 
+def _ten(name: str, kind: Literal["mnist", "fashion-mnist"]) -> ProblemSpec:
+    names = MNIST_NAMES if kind == "mnist" else FASHION_NAMES
+    label = "MNIST" if kind == "mnist" else "Fashion-MNIST"
+    desc = f"{label}, all ten classes (label = original class 0 … 9), balanced test subset; 784-D"
+    return ProblemSpec(name, kind, tuple(range(10)), tuple(names[c] for c in range(10)), desc, "beyond")
+
+
 #: All problems by name (read-only).  Values are :class:`ProblemSpec`.
 PROBLEMS: Final[Mapping[str, ProblemSpec]] = types.MappingProxyType(
     {
@@ -165,6 +178,8 @@ PROBLEMS: Final[Mapping[str, ProblemSpec]] = types.MappingProxyType(
         "mnist-6v8": _img("mnist-6v8", "mnist", 6, 8),
         "fmnist-5v9": _img("fmnist-5v9", "fashion-mnist", 5, 9),
         "fmnist-6v4": _img("fmnist-6v4", "fashion-mnist", 6, 4),
+        "mnist-10": _ten("mnist-10", "mnist"),
+        "fmnist-10": _ten("fmnist-10", "fashion-mnist"),
         "syn-1": _syn("syn-1", "P2", make_circles, "two concentric circles (make_circles, noise 0.04, factor 0.8); 2-D",
                       ("outer circle", "inner circle"), noise=0.04, factor=0.8),
         "syn-2": _syn("syn-2", "P2", make_four_disks,
@@ -181,6 +196,8 @@ PROBLEMS: Final[Mapping[str, ProblemSpec]] = types.MappingProxyType(
 
 #: The seven problems of paper 1, in the paper's order (P1 §3.1).
 PAPER1_PROBLEMS: Final[tuple[str, ...]] = ("A", "B", "C", "mnist-1v7", "mnist-6v8", "fmnist-5v9", "fmnist-6v4")
+#: The ten-class image problems (issue 15; neither paper studies them).
+TEN_CLASS_PROBLEMS: Final[tuple[str, ...]] = ("mnist-10", "fmnist-10")
 #: Paper 2's synthetic sets (paper-details §5.5).
 PAPER2_SYNTHETIC: Final[tuple[str, ...]] = ("syn-1", "syn-2", "syn-3", "syn-4")
 
@@ -295,7 +312,9 @@ def load_problem(
     ----------
     name
         One of ``"A"``, ``"B"``, ``"C"``, ``"mnist-1v7"``, ``"mnist-6v8"``, ``"fmnist-5v9"``,
-        ``"fmnist-6v4"`` (paper 1) or ``"syn-1"`` … ``"syn-4"`` (paper 2).
+        ``"fmnist-6v4"`` (paper 1), ``"syn-1"`` … ``"syn-4"`` (paper 2), or the ten-class
+        ``"mnist-10"``, ``"fmnist-10"`` (labels 0 … 9; see :func:`balanced_subset` for their
+        ``n_test``).
     seed
         Synthetic sets: the seed of the generator (same seed → bit-identical data).
         All problems: the seed of the ``n_test`` subset.
@@ -334,6 +353,9 @@ def load_problem(
     spec = _spec(name)
     if spec.kind == "synthetic":
         return make_synthetic(name, seed=seed, n_test=n_test, test_subset=test_subset)
+    if len(spec.classes) > 2:
+        return _load_ten_class(spec, seed=seed, n_test=n_test, pixel_scale=pixel_scale, data_dir=data_dir,
+                               download=download, verify=verify, test_subset=test_subset, roots=roots)
     ds = load_pair(
         spec.kind,
         spec.classes,
@@ -348,6 +370,66 @@ def load_problem(
         name=name,
     )
     return dataclasses.replace(ds, meta={**ds.meta, "paper": spec.paper, "description": spec.description})
+
+
+def balanced_subset(y: Array, n_test: int, rule: TestSubset, rng: np.random.Generator) -> Array:
+    """Indices (sorted) of a balanced ``n_test``-point subset of the ten-class labels ``y``.
+
+    ``n_test`` must be a multiple of the number of classes ``C`` present; each class gives
+    ``n_test / C`` points: its first ones in file order (``"first-per-class"``, as paper 2 picks
+    its test points) or a uniformly random choice drawn from ``rng`` (``"stratified"``, the
+    default of :func:`load_problem`; balanced here since the classes are). Either way the subset
+    keeps the original order.
+    """
+    classes = np.unique(y)
+    if not is_int(n_test) or n_test < classes.size or n_test % classes.size:
+        raise ValueError(f"n_test of a {classes.size}-class problem must be a positive multiple of "
+                         f"{classes.size} (a balanced subset), got {n_test!r}")
+    if rule not in ("stratified", "first-per-class"):
+        raise ValueError(f"test_subset must be 'stratified' or 'first-per-class', got {rule!r}")
+    per = int(n_test) // classes.size
+    parts = []
+    for c in classes:
+        idx = np.flatnonzero(y == c)
+        if idx.size < per:
+            raise ValueError(f"class {int(c)} has only {idx.size} test points, {per} per class requested")
+        parts.append(idx[:per] if rule == "first-per-class" else rng.choice(idx, size=per, replace=False))
+    return np.sort(np.concatenate(parts))
+
+
+def _load_ten_class(spec: ProblemSpec, *, seed: int, n_test: int | None, pixel_scale: float,
+                    data_dir: str | os.PathLike[str] | None, download: bool, verify: bool,
+                    test_subset: TestSubset, roots: SearchRoots | None) -> Dataset:
+    """All ten classes of MNIST or Fashion-MNIST, in file order, label = original class.
+
+    Read as five class pairs through :func:`~ricci_lit.data.images.load_pair` (same files, same
+    checks) and merged back into file order by the pairs' file indices.
+    """
+    pairs = [(c, load_pair(spec.kind, (c, c + 1), pixel_scale=pixel_scale, data_dir=data_dir, download=download,
+                           verify=verify, roots=roots)) for c in range(0, 10, 2)]
+
+    def merge(split: str) -> tuple[Array, Array, Array]:
+        idx = np.concatenate([ds.meta[f"{split}_file_indices"] for _, ds in pairs])
+        order = np.argsort(idx, kind="stable")
+        x = np.concatenate([getattr(ds, f"x_{split}") for _, ds in pairs])[order]
+        y = np.concatenate([c + getattr(ds, f"y_{split}") for c, ds in pairs])[order].astype(np.int64)
+        return np.ascontiguousarray(x, dtype=np.float32), y, idx[order]
+
+    x_train, y_train, idx_train = merge("train")
+    x_test, y_test, idx_test = merge("test")
+    if n_test is not None:
+        sub = balanced_subset(y_test, n_test, test_subset, split_streams(seed)[2])
+        x_test, y_test, idx_test = x_test[sub], y_test[sub], idx_test[sub]
+    first = pairs[0][1].meta
+    meta: dict[str, Any] = {
+        "problem": spec.name, "kind": spec.kind, "source_dir": first["source_dir"], "files": first["files"],
+        "verified_md5": verify, "classes": spec.classes, "class_names": spec.class_names, "n_classes": 10,
+        "label_map": {c: c for c in spec.classes}, "pixel_scale": float(pixel_scale), "seed": seed,
+        "test_subset": test_subset if n_test is not None else None, "balanced_test": n_test is not None,
+        "train_file_indices": idx_train, "test_file_indices": idx_test,
+        "paper": spec.paper, "description": spec.description,
+    }
+    return Dataset(spec.name, x_train, y_train, x_test, y_test, meta)
 
 
 def load_xy(problem: object, *, n_test: int | None, n_train: int | None, data_seed: int,

@@ -97,8 +97,10 @@ def make_swiss_rolls(
 
     Returns
     -------
-    X : ndarray, float64 [n, 3]
-    y : ndarray, int64 [n]
+    X : numpy.ndarray
+        ``float64 [n, 3]``, the points.
+    y : numpy.ndarray
+        ``int64 [n]``, the labels 0/1.
     """
     c = _balanced_labels(n, rng)
     t = np.sqrt(t_min**2 + rng.random(n) * (t_max**2 - t_min**2))
@@ -133,7 +135,8 @@ def blob_quadratic_forms(
 
     Returns
     -------
-    ndarray [n, n_ellipsoids]
+    numpy.ndarray
+        ``float64 [n, n_ellipsoids]``.
     """
     m = np.asarray(centres, dtype=np.float64)
     a = np.asarray(semi_axes, dtype=np.float64)
@@ -199,8 +202,10 @@ def make_blobs_in_cube(
 
     Returns
     -------
-    X : ndarray, float64 [n, 3]
-    y : ndarray, int64 [n]
+    X : numpy.ndarray
+        ``float64 [n, 3]``, the points.
+    y : numpy.ndarray
+        ``int64 [n]``, the labels 0/1.
     """
     m = np.asarray(centres, dtype=np.float64)
     a = np.asarray(semi_axes, dtype=np.float64)
@@ -284,8 +289,10 @@ def make_sine_sheets(
 
     Returns
     -------
-    X : ndarray, float64 [n, 3]
-    y : ndarray, int64 [n]
+    X : numpy.ndarray
+        ``float64 [n, 3]``, the points.
+    y : numpy.ndarray
+        ``int64 [n]``, the labels 0/1.
     """
     c = _balanced_labels(n, rng)
     xy = rng.uniform(-1.0, 1.0, (n, 2))
@@ -307,7 +314,8 @@ def sheets_bayes_predict(X: Array, *, omega: float = np.pi, **_: Any) -> Array:
 
     Returns
     -------
-    ndarray, int64 [n]
+    numpy.ndarray
+        ``int64 [n]``.
     """
     X = np.asarray(X, dtype=np.float64)
     return (X[:, 2] * np.sin(omega * X[:, 0]) <= 0).astype(np.int64)
@@ -350,8 +358,10 @@ def make_circles(n: int, rng: np.random.Generator, *, noise: float = 0.04, facto
 
     Returns
     -------
-    X : ndarray, float64 [n, 2]
-    y : ndarray, int64 [n]
+    X : numpy.ndarray
+        ``float64 [n, 2]``, the points.
+    y : numpy.ndarray
+        ``int64 [n]``, the labels 0/1.
     """
     n0 = n // 2
     n1 = n - n0
@@ -385,8 +395,10 @@ def make_four_disks(
 
     Returns
     -------
-    X : ndarray, float64 [n, 2]
-    y : ndarray, int64 [n]
+    X : numpy.ndarray
+        ``float64 [n, 2]``, the points.
+    y : numpy.ndarray
+        ``int64 [n]``, the labels 0/1.
     """
     rad = np.sqrt(rng.random(n))
     theta = 2.0 * np.pi * rng.random(n)
@@ -414,8 +426,10 @@ def make_cylinders(
 
     Returns
     -------
-    X : ndarray, float64 [n, 3]
-    y : ndarray, int64 [n]
+    X : numpy.ndarray
+        ``float64 [n, 3]``, the points.
+    y : numpy.ndarray
+        ``int64 [n]``, the labels 0/1.
     """
     y = _balanced_labels(n, rng)
     theta = rng.uniform(0.0, 2.0 * np.pi, n)
@@ -450,8 +464,10 @@ def make_linked_tori(
 
     Returns
     -------
-    X : ndarray, float64 [n, 3]
-    y : ndarray, int64 [n]
+    X : numpy.ndarray
+        ``float64 [n, 3]``, the points.
+    y : numpy.ndarray
+        ``int64 [n]``, the labels 0/1.
     """
     y = _balanced_labels(n, rng)
     u = rng.uniform(0.0, 2.0 * np.pi, n)

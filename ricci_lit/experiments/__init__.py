@@ -23,6 +23,9 @@ Modules
 :mod:`~ricci_lit.experiments.paper2`
     Paper 2's trajectory and depth-profile plans; :mod:`~ricci_lit.experiments.trajectory`
     records an ensemble's coefficients along training.
+:mod:`~ricci_lit.experiments.executors`
+    Where a plan's units run besides this process: a Dask cluster (``--workers N`` starts a
+    ``LocalCluster``; ``--scheduler ADDRESS`` uses an existing one); Dask is imported only there.
 :mod:`~ricci_lit.experiments.controls`, :mod:`~ricci_lit.experiments.fig1a`
     The trained-vs-untrained control and paper 1's Fig. 1A experiment.
 

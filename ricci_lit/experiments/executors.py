@@ -50,8 +50,16 @@ from typing import Any
 
 from ricci_lit.experiments.runner import Unit, UnitOutput
 
-__all__ = ["THREAD_ENV", "one_thread", "on_worker", "DaskExecutor", "local_cluster", "open_executor",
-           "dashboard_available"]
+__all__ = [
+    "THREAD_ENV",
+    "DaskExecutor",
+    "dashboard_available",
+    "local_cluster",
+    "on_worker",
+    "one_thread",
+    "open_executor",
+    "quiet_settings",
+]
 
 #: Environment of a local worker process: one thread for every numerical library.
 THREAD_ENV: Mapping[str, str] = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -79,24 +87,19 @@ def dashboard_available() -> bool:
 
 
 def one_thread() -> None:
-    """Use one torch and one numba thread in this thread of this process (a worker's setting)."""
-    if "torch" in sys.modules or _importable("torch"):
-        import torch
+    """Use one torch and one numba thread in this thread of this process (a worker's setting).
 
-        if torch.get_num_threads() != 1:
-            torch.set_num_threads(1)
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - numba is a dependency
-        return
-    if numba.get_num_threads() != 1:
+    Only libraries already imported are touched (importing torch costs seconds); one imported
+    later by the unit starts with one thread anyway in a worker started with :data:`THREAD_ENV`
+    (or by a Dask nanny, which sets ``OMP_NUM_THREADS=1``), and the sweep's units set torch's
+    threads themselves (``cpu_threads``).
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+    numba = sys.modules.get("numba")
+    if numba is not None and numba.get_num_threads() != 1:
         numba.set_num_threads(1)
-
-
-def _importable(name: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(name) is not None
 
 
 def on_worker(fn: Callable[[Any, Unit], UnitOutput], settings: Any, unit: Unit) -> UnitOutput:
@@ -211,6 +214,7 @@ class DaskExecutor:
                 i, (settings, unit) = next(source)
             except StopIteration:
                 return False
+            settings = quiet_settings(settings)
             fut = self.client.submit(on_worker, fn, settings, unit, key=f"ricci-lit-{unit.key}-{uuid.uuid4().hex}",
                                      pure=False, retries=self.retries, resources=self.resources)
             index[fut.key] = i
@@ -227,14 +231,18 @@ class DaskExecutor:
                 i = index.pop(fut.key)
                 live.pop(fut.key, None)
                 self._in_flight -= 1
-                if fut.status == "finished":
-                    result: UnitOutput | BaseException = fut.result()
-                elif fut.status == "cancelled":
-                    result = RuntimeError("the unit was cancelled by the cluster")
-                else:
-                    result = fut.exception()
-                    if not isinstance(result, BaseException):  # pragma: no cover - defensive
-                        result = RuntimeError(f"the unit ended as {fut.status}")
+                result: UnitOutput | BaseException
+                try:
+                    if fut.status == "finished":
+                        result = fut.result()
+                    elif fut.status == "cancelled":
+                        result = RuntimeError("the unit was cancelled by the cluster")
+                    else:
+                        result = fut.exception()
+                        if not isinstance(result, BaseException):  # pragma: no cover - defensive
+                            result = RuntimeError(f"the unit ended as {fut.status}")
+                except Exception as exc:  # e.g. a result this process cannot unpickle: that unit fails
+                    result = exc
                 fut.release()
                 yield i, result
                 submit_next()
@@ -243,6 +251,17 @@ class DaskExecutor:
                 with contextlib.suppress(Exception):
                     self.client.cancel(list(live.values()))
             self._in_flight = 0
+
+
+def quiet_settings(settings: Any) -> Any:
+    """``settings`` with ``progress=False`` when it is a dataclass with that field: a worker draws
+    no progress bars of its own (the client's one bar counts the units)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(settings) and not isinstance(settings, type) \
+            and any(f.name == "progress" for f in dataclasses.fields(settings)) and settings.progress:
+        return replace(settings, progress=False)
+    return settings
 
 
 def _takes_n_workers(client: Any) -> bool:
@@ -318,14 +337,15 @@ def _gpu_ids(n_workers: int | None) -> list[str]:
 @contextlib.contextmanager
 def open_executor(workers: int | None = None, scheduler: str | None = None, *, device: str = "cpu",
                   retries: int = 0, announce: Callable[[str], None] | None = None,
-                  timeout: float = 30.0) -> Iterator[DaskExecutor | None]:
+                  timeout: float | None = None) -> Iterator[DaskExecutor | None]:
     """The executor the command line's ``--workers`` / ``--scheduler`` ask for, as a context.
 
     Neither: ``None`` (the runner's serial default; Dask is not imported). ``workers=N``: a
     :func:`local_cluster` of ``N`` processes (one per GPU when ``device`` is CUDA), closed on
     exit. ``scheduler=ADDRESS``: a client of that cluster (left running on exit). ``device``
     is the plan's resolved device: on CUDA every unit asks for ``GPU=1``. ``announce`` receives
-    one line naming the dashboard when one is served.
+    one line naming the dashboard when one is served. ``timeout``: seconds to reach the scheduler
+    (default: Dask's ``distributed.comm.timeouts.connect``, 30 s).
     """
     if workers is not None and scheduler is not None:
         raise ValueError("give --workers or --scheduler, not both")
@@ -337,7 +357,7 @@ def open_executor(workers: int | None = None, scheduler: str | None = None, *, d
     with contextlib.ExitStack() as stack:
         if scheduler is not None:
             try:
-                client = distributed.Client(scheduler, timeout=timeout)
+                client = distributed.Client(scheduler, **({} if timeout is None else {"timeout": timeout}))
             except (OSError, TimeoutError) as exc:
                 raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: "
                                  f"{' '.join(str(exc).split()) or type(exc).__name__}") from None

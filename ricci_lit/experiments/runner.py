@@ -115,8 +115,12 @@ class Plan:
 
     Attributes
     ----------
-    root, profile, store_settings
-        The results store (:class:`~ricci_lit.experiments.store.ResultsStore` arguments).
+    root
+        The results store's directory (a :class:`~ricci_lit.experiments.store.ResultsStore` argument).
+    profile
+        The store's profile name (a :class:`~ricci_lit.experiments.store.ResultsStore` argument).
+    store_settings
+        The store's settings (a :class:`~ricci_lit.experiments.store.ResultsStore` argument).
     units
         The work, in the order a serial run does it.
     compute
@@ -130,9 +134,10 @@ class Plan:
     check
         Optional ``check(store, units)``, run once on the units left to compute before any of
         them is; what it raises is raised by :func:`run_plan` as is (bad input, missing data).
-    desc, unit_name
-        Progress-bar label and the name of what it counts (chunks, or units for a plan
-        without chunks).
+    desc
+        Progress-bar label.
+    unit_name
+        The name of what the progress bar counts (chunks, or units for a plan without chunks).
     group_of
         A chunk key's packing group (default: the part before its first ``+``).
     """

@@ -448,7 +448,7 @@ class ResultsStore:
 
         Returns
         -------
-        list of Path
+        list of pathlib.Path
             The packed files written (groups without loose chunks are left alone).
 
         Notes

@@ -215,8 +215,14 @@ class RicciFlowResult:
 
     Attributes
     ----------
-    n, k, curvature, mode
-        Number of points, neighbourhood size, curvature notion and graph semantics.
+    n
+        Number of points.
+    k
+        Neighbourhood size.
+    curvature
+        Curvature notion (one of :data:`~ricci_lit.geometry.curvature.CURVATURES`).
+    mode
+        Graph semantics, ``"union"`` or ``"r-compat"``.
     ric
         ``Ric_l`` for every representation ``l = 0 … M``.
     g
@@ -227,8 +233,17 @@ class RicciFlowResult:
         Global Ricci coefficient, or ``None`` when undefined (see ``rho_reason``).
     rho_reason
         Why ``rho`` is ``None`` (``""`` when it is defined).
-    connected, n_components, n_distinct, collapsed, n_edges
-        Per representation.
+    connected
+        Per representation: whether its kNN graph is connected.
+    n_components
+        Per representation: the number of connected components of its kNN graph.
+    n_distinct
+        Per representation: the number of distinct points.
+    collapsed
+        Per representation: whether it has too few distinct points for its kNN graph
+        (:attr:`ricci_lit.geometry.knn.KnnGraph.collapsed`).
+    n_edges
+        Per representation: the number of edges of its kNN graph.
     local
         Local and layer coefficients, when requested.
     n_tie_decided
@@ -554,8 +569,13 @@ def aggregated_coefficient(
 
     Returns
     -------
-    (rho, n_networks_used, n_networks_disconnected)
-        ``rho`` is ``None`` when no network is usable or the pooled series is constant.
+    rho : float or None
+        The aggregated coefficient; ``None`` when no network is usable or the pooled series is
+        constant.
+    n_networks_used : int
+        Networks whose points were pooled.
+    n_networks_disconnected : int
+        Networks left out because a graph was disconnected (an infinite ``g_l``).
     """
     xs, ys = [], []
     used = dropped = 0

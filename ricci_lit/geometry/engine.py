@@ -238,7 +238,7 @@ def _nan_summary(values: np.ndarray) -> tuple[float, float, float, float, int]:
 
 
 def _network_rows(seq: list[np.ndarray], k: int, curvatures: tuple[str, ...], mode: str,
-                  layers: str, network: int, seed: int, points: bool
+                  layers: str, network: int, seed: int, points: bool, share_triangles: bool = True
                   ) -> tuple[list[dict], list[dict], list[pd.DataFrame]]:
     """Rows of the three tables for one network (graphs and distances shared by all curvatures).
 
@@ -254,7 +254,8 @@ def _network_rows(seq: list[np.ndarray], k: int, curvatures: tuple[str, ...], mo
     distances = [None] + [hop_distance_matrix(g) for g in graphs[1:]]  # shared by every curvature
     net_rows, layer_rows, point_frames = [], [], []
     # augmented Forman and approximate Ollivier share the per-edge triangle counts: count them once
-    tri = [triangles(g) for g in graphs] if len(set(curvatures) & _TRIANGLE_CURVATURES) > 1 else None
+    tri = ([triangles(g) for g in graphs]
+           if share_triangles and len(set(curvatures) & _TRIANGLE_CURVATURES) > 1 else None)
     for c in curvatures:
         if tri is not None and c in _TRIANGLE_CURVATURES:
             curv = [edge_curvature(g, c, triangle_counts=t) for g, t in zip(graphs, tri)]
@@ -307,6 +308,7 @@ def network_coefficients(
     mode: str = "union",
     points: bool = False,
     progress: bool = False,
+    share_triangles: bool = True,
 ) -> CoefficientTables:
     """Global, local and layer Ricci coefficients of many networks, for several curvatures.
 
@@ -335,6 +337,10 @@ def network_coefficients(
         Also return the per-point ``ρ(x)`` table (``n`` rows per network and curvature).
     progress
         Show a tqdm bar over networks.
+    share_triangles
+        Count each graph's per-edge triangles once for the curvatures that need them (augmented
+        Forman, approximate Ollivier); ``False`` lets every curvature count its own (same numbers,
+        slower: the baseline of ``benchmarks/bench_coefficients.py``).
 
     Returns
     -------
@@ -358,7 +364,7 @@ def network_coefficients(
     point_frames: list[pd.DataFrame] = []
     bar = tqdm(nets, desc=f"coefficients k={k}", unit="net", disable=not progress, leave=False)
     for i, (seed, seq) in enumerate(bar):
-        a, b, c = _network_rows(seq, k, curvatures, mode, layers, i, seed, points)
+        a, b, c = _network_rows(seq, k, curvatures, mode, layers, i, seed, points, share_triangles)
         net_rows += a
         layer_rows += b
         point_frames += c
@@ -392,14 +398,25 @@ class CurvatureAgreement:
 
     Attributes
     ----------
-    edge_pearson, edge_spearman, node_pearson, node_spearman
-        Square frames (curvature × curvature) over all edges (nodes) of all graphs pooled.
+    edge_pearson
+        Square frame (curvature × curvature) of Pearson correlations over all edges of all
+        graphs pooled.
+    edge_spearman
+        The same with Spearman (rank) correlations.
+    node_pearson
+        Square frame of Pearson correlations over all nodes of all graphs pooled.
+    node_spearman
+        The same with Spearman (rank) correlations.
     per_graph
         Long frame: ``graph, level ("edge"/"node"), method ("pearson"/"spearman"),
         curvature_a, curvature_b, r, n`` for every pair ``a < b`` (in the given order) within
         each graph, to show how the agreement changes with the layer.
-    n_graphs, n_edges, n_nodes
-        Sizes of the pooled samples.
+    n_graphs
+        Number of graphs pooled.
+    n_edges
+        Number of edges pooled.
+    n_nodes
+        Number of nodes pooled.
     """
 
     edge_pearson: pd.DataFrame

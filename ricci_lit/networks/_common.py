@@ -350,8 +350,10 @@ def gather_networks(seeds: Sequence[int], groups: Sequence[TrainingGroup], ensem
 
     Returns
     -------
-    (MLPEnsemble, list of np.ndarray)
-        The ensemble of ``seeds`` and each array with its last axis over ``seeds``.
+    ensemble : MLPEnsemble
+        The ensemble of ``seeds``.
+    arrays : list of numpy.ndarray
+        Each array with its last axis over ``seeds``.
     """
     where: dict[int, tuple[int, int]] = {}
     for gi, g in enumerate(groups):

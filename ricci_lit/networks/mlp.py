@@ -105,9 +105,11 @@ class MLPEnsemble(nn.Module):
 
     Attributes
     ----------
-    weights, biases : nn.ParameterList
-        ``weights[l]`` has shape ``[B, fan_in, fan_out]``, ``biases[l]`` shape ``[B, fan_out]``,
-        for ``l = 0 … L`` (``L`` hidden layers plus the output layer).
+    weights : nn.ParameterList
+        ``weights[l]`` has shape ``[B, fan_in, fan_out]``, for ``l = 0 … L`` (``L`` hidden layers
+        plus the output layer).
+    biases : nn.ParameterList
+        ``biases[l]`` has shape ``[B, fan_out]``, for ``l = 0 … L``.
     seeds : tuple of int
     widths : tuple of int
         Hidden widths.

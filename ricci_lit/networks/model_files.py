@@ -51,7 +51,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ricci_lit._files import NPY_MAX_HEADER, UnreadableFileError, open_regular, read_bytes, read_npz
+from ricci_lit._files import (
+    NPY_MAX_HEADER,
+    UnreadableFileError,
+    open_regular,
+    read_bytes,
+    read_npz,
+)
 from ricci_lit.networks.analyze import NetworkAnalysis, analyze
 
 __all__ = ["ExportedModel", "ModelFileError", "UserModel", "analyze_user_model", "exported_layers",
@@ -141,6 +147,9 @@ _PLAIN = (
 )
 
 
+_PAYLOAD = re.compile(r"(weight|tensor)_\d+")
+
+
 def _check_archive(data: bytes, where: str) -> None:
     """Refuse a ``.pt2`` archive holding anything :func:`torch.export.load` would unpickle or run."""
     try:
@@ -179,6 +188,9 @@ def _check_archive(data: bytes, where: str) -> None:
                 if pickled:
                     raise ModelFileError(f"{where}: payload {pickled[0]!r} is stored pickled; refused "
                                          "(export plain tensors, not tensor subclasses or objects)")
+                odd = [k for k, v in config.items() if not _PAYLOAD.fullmatch(str(v.get("path_name", "")))]
+                if odd:  # custom or opaque objects (unpickled by torch), or a path leaving the folder
+                    raise ModelFileError(f"{where}: payload {odd[0]!r} is not a plain tensor file; refused")
         for name in rel:
             if name.startswith("data/sample_inputs/"):
                 try:
@@ -221,10 +233,12 @@ class ExportedModel(nn.Module):
         self.graph = graph_module
 
     def train(self, mode: bool = True) -> ExportedModel:
+        """Set this wrapper's ``training`` flag only (the exported graph keeps its traced behaviour)."""
         self.training = bool(mode)
         return self
 
     def forward(self, x: torch.Tensor) -> Any:
+        """The exported program's output on ``x``."""
         return self.graph(x)
 
 
@@ -297,12 +311,15 @@ def load_factory(spec: str, weights: str | os.PathLike | None = None) -> nn.Modu
         raise ModelFileError(f"model {spec!r}: expected a .pt2 file or package.module:factory")
     try:
         module = importlib.import_module(mod_name)
-    except ImportError as exc:
+    except Exception as exc:  # noqa: BLE001 - ImportError, or the user's module failing as it runs
         raise ModelFileError(f"model {spec!r}: cannot import {mod_name!r} ({_one_line(exc)})") from None
     factory = getattr(module, attr, None)
     if not callable(factory):
         raise ModelFileError(f"model {spec!r}: {mod_name} has no callable {attr!r}")
-    model = factory()
+    try:
+        model = factory()
+    except Exception as exc:  # noqa: BLE001 - the user's factory failing is an input error here
+        raise ModelFileError(f"model {spec!r}: {attr}() failed ({type(exc).__name__}: {_one_line(exc)})") from None
     if not isinstance(model, nn.Module):
         raise ModelFileError(f"model {spec!r}: {attr}() returned {type(model).__name__}, not a torch.nn.Module")
     if weights is not None:

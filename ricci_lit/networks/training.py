@@ -133,8 +133,10 @@ class TrainConfig:
         RMSprop decay ρ (Keras default 0.9; torch's ``alpha``).
     eps
         ε added to the root of the second moment (Keras default 1e-7 for both optimisers).
-    beta1, beta2
-        Adam moment decays.
+    beta1
+        Adam's first-moment decay.
+    beta2
+        Adam's second-moment decay.
     shuffle
         Reshuffle the training set every epoch, per network (module docstring). P1's decision:
         shuffle and train on the full training set (paper-notes §3).

@@ -53,8 +53,14 @@ class UntilAccuracyConfig:
         Checked before every step, on the current parameters.
     max_steps
         Maximum number of full-batch updates per network (P2: 20,000).
-    lr, beta1, beta2, eps
-        Adam settings (PyTorch defaults as in P2: 1e-3, 0.9, 0.999, 1e-8).
+    lr
+        Adam's learning rate (PyTorch's default as in P2: 1e-3).
+    beta1
+        Adam's first-moment decay (0.9).
+    beta2
+        Adam's second-moment decay (0.999).
+    eps
+        Adam's ε (1e-8).
     scheme
         ``"independent-v2"`` (default) or ``"batched-v1"``, as in
         :class:`~ricci_lit.networks.training.TrainConfig`.

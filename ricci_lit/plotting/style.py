@@ -86,6 +86,8 @@ def house_style(**overrides: Any) -> Iterator[None]:
         Replace entries of :data:`HOUSE_THEME` (``context``, ``style``, ``palette``,
         ``font_scale``) for this block only.
 
+    Notes
+    -----
     The previous ``rcParams`` are restored on exit (``matplotlib.rc_context``).
     """
     unknown = set(overrides) - set(HOUSE_THEME)

@@ -14,13 +14,15 @@ from ricci_lit.data.problems import (
     load_problem,
     load_xy,
 )
+from ricci_lit.data.problems import TEN_CLASS_PROBLEMS
 
 
 # --------------------------------------------------------------------------- registry
 def test_registry_names() -> None:
     assert PAPER1_PROBLEMS == ("A", "B", "C", "mnist-1v7", "mnist-6v8", "fmnist-5v9", "fmnist-6v4")
     assert PAPER2_SYNTHETIC == ("syn-1", "syn-2", "syn-3", "syn-4")
-    assert set(PROBLEMS) == set(PAPER1_PROBLEMS) | set(PAPER2_SYNTHETIC)
+    assert TEN_CLASS_PROBLEMS == ("mnist-10", "fmnist-10")
+    assert set(PROBLEMS) == set(PAPER1_PROBLEMS) | set(PAPER2_SYNTHETIC) | set(TEN_CLASS_PROBLEMS)
     assert {PROBLEMS[n].kind for n in ("A", "B", "C", *PAPER2_SYNTHETIC)} == {"synthetic"}
     assert PROBLEMS["mnist-1v7"].classes == (1, 7) and PROBLEMS["mnist-1v7"].kind == "mnist"
     assert PROBLEMS["fmnist-5v9"].class_names == ("Sandal", "Ankle boot")

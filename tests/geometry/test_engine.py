@@ -232,3 +232,14 @@ def test_curvature_agreement_bad_inputs(rng):
         curvature_agreement([], 5)
     with pytest.raises(ValueError):
         curvature_agreement(X, 30)
+
+
+def test_shared_triangle_counts_change_no_number(layered_reps):
+    """Counting triangles once for both triangle curvatures is an optimisation only."""
+    from ricci_lit.geometry.engine import network_coefficients
+
+    curv = ("forman", "augmented-forman", "approx-ollivier")
+    shared = network_coefficients([layered_reps], 6, curvatures=curv, points=True)
+    alone = network_coefficients([layered_reps], 6, curvatures=curv, points=True, share_triangles=False)
+    for a, b in zip((shared.networks, shared.layers), (alone.networks, alone.layers)):
+        pd.testing.assert_frame_equal(a, b)
