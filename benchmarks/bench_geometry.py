@@ -541,6 +541,67 @@ def run_paper2_comparison(folder: Path, repeats: int, grid=PAPER2_GRID, seed: in
 
 
 # ----------------------------------------------------------------------------------------------
+# the kNN stage against its arithmetic
+# ----------------------------------------------------------------------------------------------
+def knn_stage_ratios(ns=(2000, 4000, 10000), d: int = 50, k: int = 30, repeats: int = 3,
+                     seed: int = 0) -> list[dict]:
+    """Median seconds, interleaved in this process, at dimension ``d``: ``neighbour_table`` (the
+    fused compiled path), the unfused chain it replaced (Gram block, single-threaded selection,
+    NumPy rank and near-tie pass), and the bare arithmetic: the blocked Gram product alone and
+    with ``np.argpartition`` of the ``k + 1`` smallest per row. Also the line path (``d = 1``)
+    against the blocked search on the same points."""
+    import statistics
+
+    from ricci_lit.geometry import knn as K
+    from ricci_lit.geometry._exact import near_tie_rows
+
+    def unfused(X):
+        c = K._prepare(X)
+        for s in range(0, X.shape[0], K._BLOCK):
+            e = min(X.shape[0], s + K._BLOCK)
+            D = K._block_sqdist(c, s, e, True)
+            counts, cols, dd = K._select_sorted(D, k, True)
+            K._dense_rank(counts, dd)
+            near_tie_rows(D, counts, cols, dd, c.exact_id, c.err[s:e])
+
+    def gemm(X, select):
+        for s in range(0, X.shape[0], K._BLOCK):
+            G = X[s:s + K._BLOCK] @ X.T
+            if select:
+                np.argpartition(G, k, axis=1)
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    print()
+    print("-" * 100)
+    print(f"kNN STAGE at d = {d}, k = {k}: medians of {repeats} interleaved runs (ms)")
+    print(f"{'n':>6} {'neighbour_table':>16} {'unfused (before)':>17} {'GEMM':>7} {'GEMM+argpart':>13} "
+          f"{'÷ GEMM+sel':>11} {'line d=1':>9} {'blocked d=1':>12} {'load':>5}")
+    for n in ns:
+        X = np.maximum(rng.standard_normal((n, d)) @ rng.standard_normal((d, d)), 0.0)
+        x = 1.0 / (1.0 + np.exp(-rng.standard_normal(n)))  # a sigmoid output: distinct points
+        fns = {"table": lambda: K.neighbour_table(X, k), "unfused": lambda: unfused(X),
+               "gemm": lambda: gemm(X, False), "gemm_select": lambda: gemm(X, True),
+               "line": lambda: K.neighbour_table(x, k),
+               "line_blocked": lambda: K.neighbour_table(x[:, None] * np.ones((1, 2)), k)}
+        for f in fns.values():
+            f()
+        ts = {name: [] for name in fns}
+        for _ in range(max(1, repeats)):
+            for name, f in fns.items():
+                ts[name].append(timed(f)[0])
+        med = {name: statistics.median(v) for name, v in ts.items()}
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"{n:>6} {med['table'] * 1e3:>16.1f} {med['unfused'] * 1e3:>17.1f} {med['gemm'] * 1e3:>7.1f} "
+              f"{med['gemm_select'] * 1e3:>13.1f} {med['table'] / med['gemm_select']:>10.2f}× "
+              f"{med['line'] * 1e3:>9.1f} {med['line_blocked'] * 1e3:>12.1f} {load:>5.2f}")
+        rows.append({"n": n, "d": d, "k": k, "seconds": med, "loadavg_1min": load})
+    print("(line d=1: sigmoid-like points on a line by the sorted path; blocked d=1: the same points "
+          "as a 2-column cloud, which takes the blocked search)")
+    return rows
+
+
+# ----------------------------------------------------------------------------------------------
 # main
 # ----------------------------------------------------------------------------------------------
 def parse_args(argv=None):
@@ -585,6 +646,8 @@ def parse_args(argv=None):
     p.add_argument("--paper2-only", action="store_true",
                    help="run only the comparison with paper 2's code (grid (1000,30) (2000,30) "
                         "(2000,90) (4000,30))")
+    p.add_argument("--knn-only", action="store_true",
+                   help="run only the kNN-stage table (n = 2000, 4000, 10000 at d = 50)")
     p.add_argument("--paper2-repeats", type=int, default=3,
                    help="interleaved runs per cell of the paper-2 comparison (medians)")
     p.add_argument("--_memory-child", type=int, nargs=2, default=None, help=argparse.SUPPRESS)
@@ -636,6 +699,12 @@ def main(argv=None) -> int:
     print("Timings are wall-clock seconds; 'best of r' = minimum of r runs. Ratios come from runs in "
           "this process; absolute seconds depend on the machine's load.")
 
+    if args.knn_only:
+        results["knn_stage"] = knn_stage_ratios(repeats=args.repeats, seed=args.seed)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(results, fh, indent=2, default=float)
+        return 0
     paper2_dir = find_paper2_code(args.paper2_code)
     if args.paper2_only:
         if paper2_dir is None:

@@ -5,15 +5,26 @@
   one pass over the CSR lists (no gathered temporary), popcounts by SWAR.
 * :func:`select_rows` — per row of a distance block, every column whose value is ``≤`` the
   row's ``k``-th smallest (a size-``k`` max-heap), sorted by ``(value, column)``.
+* :func:`knn_block` — the kNN search's block in one fused pass, rows split over threads (the
+  kernel runs without the GIL): Gram product → squared distances, the selection of
+  :func:`select_rows`, the dense rank and the near-tie flag; :func:`select_rows` is its fallback.
+* :func:`knn_line` — points on a line (``d = 1``): a sorted order and a per-point window replace
+  the distance blocks (``O(n log n)`` instead of ``O(n²)``), with the same values and order.
 
-The kernels are deliberately single-threaded: on a shared 2-core machine numba's parallel regions
-(one per BFS level) spent 40 ms waiting at barriers for a BFS that takes 0.7 ms on one thread.
+The BFS and the selection fallback are single-threaded: on a shared 2-core machine numba's
+parallel regions (one per BFS level) spent 40 ms waiting at barriers for a BFS that takes 0.7 ms
+on one thread. :func:`knn_block` splits each distance block (about 10⁶ entries) over plain
+threads, where that overhead is small; numba's ``parallel=True`` is not used at all, because its
+GNU OpenMP layer makes a later ``fork()`` abort the child process.
 
 Both have pure-NumPy twins in :mod:`ricci_lit.geometry.distances` and :mod:`ricci_lit.geometry.knn`
 (``engine="numpy"``) and the tests check that the two agree exactly. When numba is not
 installed ``engine="auto"`` falls back to NumPy.
 """
 from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -25,9 +36,15 @@ except ImportError:  # pragma: no cover - exercised only where numba is absent
     _nb = None
     HAVE_NUMBA = False
 
-__all__ = ["HAVE_NUMBA", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist", "knn_block"]
+__all__ = ["HAVE_NUMBA", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist", "knn_block", "knn_line"]
 
 ENGINES = ("auto", "numba", "numpy")
+
+#: Threads of :func:`knn_block` (the CPUs this process may use, at most 8). Plain Python threads
+#: around a GIL-free kernel, not numba's ``parallel=True``: its GNU OpenMP layer makes a later
+#: ``fork()`` (multiprocessing's default on Linux) abort the child.
+_THREADS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else (os.cpu_count() or 1)))
 
 
 def resolve_engine(engine: str) -> str:
@@ -259,74 +276,159 @@ if HAVE_NUMBA:
                 G[i, j] = d if d > 0.0 else 0.0
             G[i, start + i] = np.inf
 
-    @_nb.njit(cache=True, parallel=True)
+    @_nb.njit(cache=True, nogil=True)
     def _knn_block(G, rn, cn, start, k, tol, exact_id, cap):
-        """Fused, row-parallel: Gram block → squared distances (in place, the same floats as
+        """Fused: Gram block → squared distances (in place, the same floats as
         :func:`_gram_to_sqdist`), the ``k`` smallest by a max-heap, every column ``≤`` the
         ``k``-th value sorted by ``(value, column)``, their dense rank, and the near-tie flag of
         :func:`ricci_lit.geometry._exact.near_tie_rows`. Rows with more than ``cap`` candidates
-        get ``ok = False`` (the caller falls back to the unfused kernels)."""
+        get ``ok = False`` (the caller falls back to the unfused kernels). No allocation per
+        row (per-row buffers are rows of preallocated arrays)."""
         b, n = G.shape
         counts = np.zeros(b, dtype=np.int64)
         cols = np.empty((b, cap), dtype=np.int64)
         vals = np.empty((b, cap), dtype=np.float64)
         rank = np.empty((b, cap), dtype=np.int64)
+        heaps = np.empty((b, k), dtype=np.float64)
         flag = np.zeros(b, dtype=np.bool_)
         ok = np.ones(b, dtype=np.bool_)
-        for i in _nb.prange(b):
+        for i in range(b):
             row = G[i]
             r = rn[i]
-            self_j = start + i
-            heap = np.empty(k, dtype=np.float64)
             for j in range(n):
                 d = (r + cn[j]) - 2.0 * row[j]
-                d = d if d > 0.0 else 0.0
-                if j == self_j:
-                    d = np.inf
-                row[j] = d
-                if j < k:
-                    _heap_push(heap, j, d)
-                elif d < heap[0]:
-                    _heap_replace_top(heap, k, d)
+                row[j] = d if d > 0.0 else 0.0
+            row[start + i] = np.inf
+            heap = heaps[i]
+            for j in range(k):
+                _heap_push(heap, j, row[j])
             top = heap[0]
+            for j in range(k, n):
+                d = row[j]
+                if d < top:
+                    _heap_replace_top(heap, k, d)
+                    top = heap[0]
             t_i = tol[i]
             lim = top + t_i
-            buf_c = cols[i]
-            buf_v = vals[i]
+            bc = cols[i]
+            bv = vals[i]
             q = 0
             m = 0
-            for j in range(n):
+            for j in range(n):  # candidates in index order, kept sorted by value (stable)
                 d = row[j]
                 if d <= lim:
                     m += 1
                     if d <= top:
                         if q < cap:
-                            buf_c[q] = j
-                            buf_v[q] = d
+                            p = q
+                            while p > 0 and bv[p - 1] > d:
+                                bv[p] = bv[p - 1]
+                                bc[p] = bc[p - 1]
+                                p -= 1
+                            bv[p] = d
+                            bc[p] = j
                         q += 1
             if q > cap:
                 ok[i] = False
                 continue
             counts[i] = q
             fl = m > q
-            order = np.argsort(buf_v[:q], kind="mergesort")  # stable: ties keep index order
-            tmp_c = buf_c[:q].copy()
-            tmp_v = buf_v[:q].copy()
             rk = rank[i]
-            for p in range(q):
-                c = tmp_c[order[p]]
-                v = tmp_v[order[p]]
-                buf_c[p] = c
-                buf_v[p] = v
-                if p == 0:
-                    rk[p] = 0
-                else:
-                    prev = buf_v[p - 1]
-                    rk[p] = rk[p - 1] + (1 if v != prev else 0)
-                    if v - prev <= t_i and exact_id[c] != exact_id[buf_c[p - 1]]:
-                        fl = True
+            rk[0] = 0
+            for p in range(1, q):
+                v = bv[p]
+                prev = bv[p - 1]
+                rk[p] = rk[p - 1] + (1 if v != prev else 0)
+                if v - prev <= t_i and exact_id[bc[p]] != exact_id[bc[p - 1]]:
+                    fl = True
             flag[i] = fl
         return counts, cols, vals, rank, flag, ok
+
+
+    @_nb.njit(cache=True)
+    def _knn_line(x, order, pos, un, k, tol, bound_err, exact_id, cap):
+        """Points on a line (``d = 1``): per point, a window of the sorted order that holds every
+        column whose Gram-form value could be ``≤`` its ``k``-th plus ``tol`` (two-pointer for
+        the ``k`` nearest by direct differences, widened by the rounding bound), then the same
+        values, selection, rank and near-tie flag as :func:`_knn_block` on that window only."""
+        n = x.size
+        counts = np.zeros(n, dtype=np.int64)
+        cols = np.empty(n * cap, dtype=np.int64)
+        vals = np.empty(n * cap, dtype=np.float64)
+        rank = np.empty(n * cap, dtype=np.int64)
+        flag = np.zeros(n, dtype=np.bool_)
+        out = 0
+        for i in range(n):
+            p = pos[i]
+            xi = x[i]
+            lo = p - 1
+            hi = p + 1
+            R = 0.0
+            for _ in range(k):
+                if lo < 0:
+                    dd = x[order[hi]] - xi
+                    hi += 1
+                elif hi >= n:
+                    dd = xi - x[order[lo]]
+                    lo -= 1
+                else:
+                    dl = xi - x[order[lo]]
+                    dr = x[order[hi]] - xi
+                    if dl <= dr:
+                        dd = dl
+                        lo -= 1
+                    else:
+                        dd = dr
+                        hi += 1
+                if dd > R:
+                    R = dd
+            bound = R * R * (1.0 + 1e-9) + bound_err[i]
+            while lo >= 0 and (xi - x[order[lo]]) * (xi - x[order[lo]]) <= bound:
+                lo -= 1
+            while hi < n and (x[order[hi]] - xi) * (x[order[hi]] - xi) <= bound:
+                hi += 1
+            w = np.sort(order[lo + 1:hi])  # the window's columns in index order
+            v = np.empty(w.size, dtype=np.float64)
+            r = un[i]
+            for a in range(w.size):
+                j = w[a]
+                if j == i:
+                    v[a] = np.inf
+                elif x[j] == xi:
+                    v[a] = 0.0
+                else:
+                    d = (r + un[j]) - 2.0 * (xi * x[j])
+                    v[a] = d if d > 0.0 else 0.0
+            srt = np.argsort(v, kind="mergesort")  # stable: (value, column)
+            top = v[srt[k - 1]]
+            t_i = tol[i]
+            lim = top + t_i
+            q = 0
+            m = 0
+            for a in range(w.size):
+                if v[a] <= lim:
+                    m += 1
+                    if v[a] <= top:
+                        q += 1
+            if out + q > n * cap:
+                return counts, cols, vals, rank, flag, False
+            fl = m > q
+            for b in range(q):
+                c = w[srt[b]]
+                val = v[srt[b]]
+                cols[out + b] = c
+                vals[out + b] = val
+                if b == 0:
+                    rank[out] = 0
+                else:
+                    prev = vals[out + b - 1]
+                    rank[out + b] = rank[out + b - 1] + (1 if val != prev else 0)
+                    if val - prev <= t_i and exact_id[c] != exact_id[cols[out + b - 1]]:
+                        fl = True
+            counts[i] = q
+            flag[i] = fl
+            out += q
+        return counts, cols[:out], vals[:out], rank[:out], flag, True
 
 
 def bfs_block(indptr: np.ndarray, indices: np.ndarray, n: int, s0: int, s1: int,
@@ -381,14 +483,55 @@ def knn_block(gram: np.ndarray, row_norms: np.ndarray, col_norms: np.ndarray, st
     if not (gram.flags.c_contiguous and gram.dtype == np.float64):
         raise ValueError("gram must be a C-contiguous float64 array")
     cap = int(k) + 16
-    counts, cols, vals, rank, flag, ok = _knn_block(
-        gram, np.ascontiguousarray(row_norms, dtype=np.float64),
-        np.ascontiguousarray(col_norms, dtype=np.float64), int(start), int(k),
-        np.ascontiguousarray(tol, dtype=np.float64), np.ascontiguousarray(exact_id, dtype=np.int64), cap)
+    rn = np.ascontiguousarray(row_norms, dtype=np.float64)
+    cn = np.ascontiguousarray(col_norms, dtype=np.float64)
+    tol = np.ascontiguousarray(tol, dtype=np.float64)
+    exact_id = np.ascontiguousarray(exact_id, dtype=np.int64)
+    b = gram.shape[0]
+    n_parts = max(1, min(_THREADS, b // 64))
+    cuts = [b * p // n_parts for p in range(n_parts + 1)]
+
+    def part(p: int):
+        a, e = cuts[p], cuts[p + 1]
+        return _knn_block(gram[a:e], rn[a:e], cn, int(start) + a, int(k), tol[a:e], exact_id, cap)
+
+    if n_parts == 1:
+        parts = [part(0)]
+    else:  # the kernel releases the GIL: one thread per contiguous slice of rows
+        with ThreadPoolExecutor(max_workers=n_parts) as pool:
+            parts = list(pool.map(part, range(n_parts)))
+    counts, cols, vals, rank, flag, ok = (np.concatenate([q[i] for q in parts]) for i in range(6))
     if not ok.all():
         return None
     keep = np.arange(cap)[None, :] < counts[:, None]
     return counts, cols[keep], vals[keep], rank[keep], flag
+
+
+def knn_line(x: np.ndarray, sqnorms: np.ndarray, k: int, tol: np.ndarray, err: np.ndarray,
+             exact_id: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The kNN search of points on a line in ``O(n log n + n w)`` (``w`` ≈ window size).
+
+    ``x`` are the translated, scaled coordinates (``[n]``), ``sqnorms`` their computed squares,
+    ``tol = 2 err`` the near-tie tolerance and ``err`` the Gram-form error bound per point.
+    Returns what :func:`knn_block` returns for the whole cloud (the same values: on a line the
+    Gram element is the single rounded product ``x_i x_j``), or ``None`` if the output buffer
+    of ``n (k + 16)`` entries is exceeded (many ties). Every column outside a point's window has
+    a Gram-form value above its ``k``-th value plus ``tol``: the window holds all ``j`` with
+    ``(x_j − x_i)² ≤ R² (1 + 10⁻⁹) + 5 err_i``, ``R`` the direct ``k``-th distance.
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    order = np.argsort(x, kind="stable").astype(np.int64)
+    pos = np.empty_like(order)
+    pos[order] = np.arange(x.size)
+    counts, cols, vals, rank, flag, ok = _knn_line(
+        x, order, pos, np.ascontiguousarray(sqnorms, dtype=np.float64), int(k),
+        np.ascontiguousarray(tol, dtype=np.float64),
+        5.0 * np.ascontiguousarray(err, dtype=np.float64) + 2.0 ** -1000,
+        np.ascontiguousarray(exact_id, dtype=np.int64), int(k) + 16)
+    if not ok:
+        return None
+    return counts, cols, vals, rank, flag
 
 
 def gram_to_sqdist(gram: np.ndarray, row_norms: np.ndarray, col_norms: np.ndarray, start: int) -> np.ndarray:

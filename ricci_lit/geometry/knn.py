@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ricci_lit.geometry._exact import gram_error_bound, near_tie_rows, power_of_two_scale, resolve_block
-from ricci_lit.geometry._numba import gram_to_sqdist, knn_block, resolve_engine, select_rows
+from ricci_lit.geometry._numba import gram_to_sqdist, knn_block, knn_line, resolve_engine, select_rows
 
 __all__ = [
     "MODES",
@@ -132,10 +132,14 @@ class NeighbourTable:
 
     Attributes
     ----------
-    indptr, indices, sqdist
-        CSR layout: row ``i`` is ``indices[indptr[i]:indptr[i+1]]``. ``sqdist`` are the squared
-        Euclidean distances of the scaled cloud ``X · 2^{−e}``, ``e = scale_exponent`` (float64;
-        use ``rank`` to compare them: two entries can round to one float and differ exactly).
+    indptr
+        CSR row pointers: row ``i`` is ``indices[indptr[i]:indptr[i+1]]``.
+    indices
+        CSR column indices, the candidate neighbours of each row in order.
+    sqdist
+        The squared Euclidean distances of each entry in the scaled cloud ``X · 2^{−e}``,
+        ``e = scale_exponent`` (float64; use ``rank`` to compare them: two entries can round to
+        one float and differ exactly).
     rank
         Dense rank of each entry's exact distance within its row (0 = nearest); equal ranks are
         exact ties.
@@ -166,8 +170,12 @@ class KnnGraph:
 
     Attributes
     ----------
-    n, k, mode
-        Number of vertices, neighbourhood size and semantics (``"union"`` or ``"r-compat"``).
+    n
+        Number of vertices.
+    k
+        Neighbourhood size.
+    mode
+        Semantics, ``"union"`` or ``"r-compat"``.
     adjacency
         Symmetric ``n × n`` CSR matrix (int8, 0/1, no self loops) of the *undirected simple*
         graph: the union of both edge directions. Hop distances are taken on it in both modes.
@@ -385,6 +393,11 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
        :func:`ricci_lit.geometry._exact.gram_error_bound`) are re-selected as exact arithmetic
        would: direct differences, then exact integers (:func:`ricci_lit.geometry._exact.exact_order`).
        On data without such near ties no row is re-selected and the table is the Gram form's.
+    4. With numba, a block without duplicate points is done in one compiled row-parallel pass
+       (:func:`ricci_lit.geometry._numba.knn_block`), and points on a line (``d = 1``, e.g. a
+       sigmoid output) skip the blocks: a sorted order and a per-point window that provably
+       holds every candidate (:func:`ricci_lit.geometry._numba.knn_line`). Both give the same
+       table, bit for bit, as the blocked NumPy search (the tests compare them).
     """
     X = validate_points(X)
     n = X.shape[0]
@@ -394,7 +407,8 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
     use_numba = resolve_engine(engine) == "numba"
     cloud = _prepare(X)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    for start in range(0, n, int(block_rows)):
+    line = _line_table(cloud, k_max) if use_numba and X.shape[1] == 1 else None
+    for start in range(0, n if line is None else 0, int(block_rows)):
         stop = min(n, start + int(block_rows))
         err = cloud.err[start:stop]
         fused = None
@@ -415,6 +429,8 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
                                                   k_max, flag, counts, cols, d, rank)
         parts.append((counts, cols, d, rank))
         del D
+    if line is not None:
+        parts = [line]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.concatenate([p[0] for p in parts]), out=indptr[1:])
     return NeighbourTable(indptr=indptr, indices=np.concatenate([p[1] for p in parts]).astype(np.int64),
@@ -422,6 +438,43 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
                           rank=np.concatenate([p[3] for p in parts]).astype(np.int64),
                           k_max=k_max, n_distinct=int(cloud.exact_points.shape[0]),
                           scale_exponent=cloud.scale_exponent)
+
+
+def _line_table(cloud: _Cloud, k_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The table's CSR rows for points on a line (``d = 1``) by sorting, without distance blocks
+    (:func:`ricci_lit.geometry._numba.knn_line`: the same values and order as the blocked
+    search); flagged rows are re-selected exactly from their full distance row. ``None`` when
+    the line kernel's buffer overflows (many ties): the caller uses the blocked search."""
+    x = cloud.uniq[cloud.inverse, 0]
+    out = knn_line(x, cloud.u_norm[cloud.inverse], k_max, 2.0 * cloud.err, cloud.err, cloud.exact_id)
+    if out is None:
+        return None
+    counts, cols, d, rank, flag = out
+    if not flag.any():
+        return counts, cols, d, rank
+    offsets = np.zeros(counts.size + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    new_counts = counts.copy()
+    done = 0
+    rows_c, rows_d, rows_r = [], [], []
+    for i in np.nonzero(flag)[0]:
+        s, e = offsets[i], offsets[i + 1]
+        rows_c.append(cols[done:s])
+        rows_d.append(d[done:s])
+        rows_r.append(rank[done:s])
+        D = _block_sqdist(cloud, int(i), int(i) + 1, False)
+        c1, cc, dd, rr = resolve_block(cloud.exact_id, cloud.exact_points, cloud.err[i:i + 1], D, int(i),
+                                       k_max, np.ones(1, dtype=bool), counts[i:i + 1], cols[s:e], d[s:e],
+                                       rank[s:e])
+        new_counts[i] = c1[0]
+        rows_c.append(cc)
+        rows_d.append(dd)
+        rows_r.append(rr)
+        done = e
+    rows_c.append(cols[done:])
+    rows_d.append(d[done:])
+    rows_r.append(rank[done:])
+    return new_counts, np.concatenate(rows_c), np.concatenate(rows_d), np.concatenate(rows_r)
 
 
 def _prefix_mask(table: NeighbourTable, k: int, mode: str) -> np.ndarray:

@@ -349,3 +349,147 @@ def test_unknown_mode_and_empty_ks(rng):
         knn_graphs(X, [])
     with pytest.raises(ValueError):
         knn_graphs(X, [2, 8])
+
+
+# --------------------------------------------------------------------------- fused compiled block
+
+def reference_block(D: np.ndarray, k: int, tol: np.ndarray, exact_id: np.ndarray):
+    """The selection rule of one distance block, row by row in plain NumPy (kept here as the
+    reference of :func:`ricci_lit.geometry._numba.knn_block`): every column ``≤`` the row's
+    ``k``-th smallest value, sorted by (value, column), its dense rank, and the near-tie flag."""
+    counts, cols, vals, ranks, flags = [], [], [], [], []
+    for i, row in enumerate(D):
+        t = np.partition(row, k - 1)[k - 1]
+        c = np.nonzero(row <= t)[0]
+        c = c[np.lexsort((c, row[c]))]
+        v = row[c]
+        r = np.unique(v, return_inverse=True)[1].reshape(-1)
+        close = (np.diff(v) <= tol[i]) & (exact_id[c[1:]] != exact_id[c[:-1]])
+        flags.append(bool(np.count_nonzero(row <= t + tol[i]) > c.size or close.any()))
+        counts.append(c.size)
+        cols.append(c)
+        vals.append(v)
+        ranks.append(r)
+    return (np.array(counts), np.concatenate(cols), np.concatenate(vals), np.concatenate(ranks),
+            np.array(flags))
+
+
+def _fused_case(seed: int, kind: str):
+    r = np.random.default_rng(seed)
+    n, d = int(r.integers(20, 160)), int(r.integers(1, 9))
+    if kind == "gauss":
+        X = r.standard_normal((n, d))
+    elif kind == "grid":
+        X = r.integers(0, 4, (n, d)).astype(np.float64) + 0.5 * r.integers(0, 2, (n, 1))
+    else:  # near duplicates (last bits)
+        X = r.standard_normal((n, d))
+        X[n // 2:] = X[: n - n // 2] * (1.0 + 2.0 ** -50)
+    return X, int(r.integers(1, min(n - 1, 40) + 1))
+
+
+@pytest.mark.parametrize("kind", ["gauss", "grid", "near"])
+@pytest.mark.parametrize("seed", range(6))
+def test_knn_block_matches_reference(seed, kind):
+    from ricci_lit.geometry._numba import HAVE_NUMBA, knn_block
+
+    if not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    X, k = _fused_case(seed, kind)
+    n = X.shape[0]
+    r = np.random.default_rng(seed + 100)
+    start = int(r.integers(0, n))
+    stop = int(r.integers(start + 1, n + 1))
+    G = X[start:stop] @ X.T
+    rn = np.einsum("ij,ij->i", X, X)
+    tol = r.uniform(0.0, 0.3, stop - start) * (kind != "gauss")
+    exact_id = np.arange(n)
+    D = np.maximum((rn[start:stop, None] + rn[None, :]) - 2.0 * G, 0.0)
+    D[np.arange(stop - start), np.arange(start, stop)] = np.inf
+    out = knn_block(G.copy(order="C"), rn[start:stop], rn, start, k, tol, exact_id)
+    if out is None:  # too many tied candidates for the per-row buffer: legitimately refused
+        assert (np.sort(D, axis=1)[:, k + 16:] <= np.partition(D, k - 1, axis=1)[:, [k - 1]]).any()
+        return
+    for got, want in zip(out, reference_block(D, k, tol, exact_id)):
+        assert np.array_equal(got, want)
+
+
+def test_knn_block_refuses_rows_with_more_ties_than_its_buffer():
+    from ricci_lit.geometry._numba import HAVE_NUMBA, knn_block
+
+    if not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    X = np.zeros((60, 2))
+    X[0] = 1.0  # row 0: 59 equidistant candidates, more than k + 16
+    G = X @ X.T
+    rn = np.einsum("ij,ij->i", X, X)
+    assert knn_block(G, rn, rn, 0, 3, np.zeros(60), np.arange(60)) is None
+    # the table falls back to the two-pass selection and keeps every tie
+    t = neighbour_table(X, 3, engine="numba")
+    assert np.diff(t.indptr)[0] == 59
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fused_and_numpy_tables_are_identical(seed):
+    """Randomized: the compiled, row-parallel path equals the NumPy path field for field,
+    whatever the block size (ties, near duplicates and integer data included)."""
+    r = np.random.default_rng(1000 + seed)
+    for kind in ("gauss", "grid", "near"):
+        X, k = _fused_case(int(r.integers(1 << 30)), kind)
+        br = int(r.integers(1, X.shape[0] + 5))
+        a = neighbour_table(X, k, engine="numba", block_rows=br)
+        b = neighbour_table(X, k, engine="numpy", block_rows=br)
+        for name in ("indptr", "indices", "sqdist", "rank"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), (kind, name)
+        assert a.n_distinct == b.n_distinct and a.scale_exponent == b.scale_exponent
+
+
+@pytest.mark.parametrize("kind", ["gauss", "integers", "sigmoid", "near", "far"])
+@pytest.mark.parametrize("seed", range(5))
+def test_line_path_equals_blocked_search(seed, kind):
+    """Points on a line take the sorted-window path (numba engine); its table equals the blocked
+    NumPy search's field for field, near ties and exact ties included."""
+    r = np.random.default_rng(2000 + seed)
+    n = int(r.integers(3, 300))
+    k = int(r.integers(1, min(n, 50)))
+    x = {"gauss": lambda: r.standard_normal(n),
+         "integers": lambda: r.integers(0, 5, n).astype(np.float64),
+         "sigmoid": lambda: 1.0 / (1.0 + np.exp(-30.0 * r.standard_normal(n))),
+         "near": lambda: np.concatenate([v := r.standard_normal(n - n // 2),
+                                         v[: n // 2] * (1.0 + 2.0 ** -50)]),
+         "far": lambda: np.round(r.standard_normal(n), 2) + 1e6}[kind]()
+    a = neighbour_table(x, k, engine="numba")
+    b = neighbour_table(x, k, engine="numpy")
+    for name in ("indptr", "indices", "sqdist", "rank"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+    assert a.n_distinct == b.n_distinct
+    if kind in ("gauss", "integers"):  # the float brute force is exact enough only there
+        assert edge_set(graph_from_table(a, k, "union")) == brute_union_edges(x, k)
+
+
+def test_line_kernel_windows_are_small_and_flag_near_ties():
+    from ricci_lit.geometry import knn as knn_mod
+    from ricci_lit.geometry._numba import HAVE_NUMBA, knn_line
+
+    if not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    x = np.random.default_rng(5).standard_normal(400)
+    x[200:] = x[:200] * (1.0 + 2.0 ** -50)  # each point has a twin in its last bits
+    c = knn_mod._prepare(x[:, None])
+    counts, cols, vals, rank, flag = knn_line(c.uniq[c.inverse, 0], c.u_norm[c.inverse], 7,
+                                              2.0 * c.err, c.err, c.exact_id)
+    assert flag.all()  # every row has a candidate pair within rounding: re-decided exactly
+    assert counts.min() >= 7
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork()")
+def test_a_forked_child_can_still_search_after_the_parent_did(rng):
+    """The compiled block search uses plain threads, never numba's OpenMP layer, after which a
+    forked child (multiprocessing's default on Linux) would abort."""
+    import multiprocessing as mp
+
+    X = rng.normal(size=(600, 6))
+    want = neighbour_table(X, 5).indices
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        got = pool.apply_async(neighbour_table, (X, 5)).get(timeout=120).indices
+    assert np.array_equal(got, want)
