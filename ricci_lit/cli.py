@@ -24,69 +24,28 @@ from __future__ import annotations
 import argparse
 import errno
 import json
-import os
-import re
 import sys
 import warnings
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
-from ricci_lit._files import UnreadableFileError, read_npz
+from ricci_lit._cli_io import (
+    GuardedStdout,
+    StdoutError,
+    UsageError,
+    format_warning,
+    load_representations,
+    print_json,
+    silence,
+    strict_json,
+)
+from ricci_lit._files import UnreadableFileError
 from ricci_lit.geometry.curvature import CURVATURES
 from ricci_lit.geometry.engine import DEFAULT_CURVATURES
 from ricci_lit.geometry.knn import MODES
 
 __all__ = ["main", "load_representations", "UsageError", "strict_json", "format_warning"]
-
-
-class UsageError(Exception):
-    """Bad input from the command line: reported in one line, exit status 2."""
-
-
-def load_representations(path: str | Path) -> list[np.ndarray]:
-    """Read the representations of an ``.npz`` file, in order.
-
-    Arrays named ``arr_0, arr_1, …`` are ordered by their number; other names keep the order in
-    which they are stored. Only a regular file is opened (a FIFO or a device is refused before it
-    can block or fill memory); each member's ``.npy`` header is checked against the bytes it holds
-    before anything is allocated, and object arrays are refused (``pickle`` is never used), see
-    :func:`ricci_lit._files.read_npz`. Raises :class:`UsageError` with a one-line reason naming the
-    file on any problem.
-    """
-    p = Path(path)
-    try:
-        members = read_npz(p)
-    except (UnreadableFileError, FileNotFoundError, PermissionError) as exc:
-        raise UsageError(str(exc)) from None
-    if not members:
-        raise UsageError(f"{p}: contains no arrays")
-    names = list(members)
-    for nm in names:
-        if not isinstance(members[nm], np.ndarray):
-            raise UsageError(f"{p}: member {nm!r} is not a numpy array")
-    if all(re.fullmatch(r"arr_\d+", nm) for nm in names):
-        names.sort(key=lambda nm: int(nm[4:]))
-    return [members[nm] for nm in names]
-
-
-def strict_json(value: Any) -> Any:
-    """``value`` with every non-finite float as ``None`` and numpy scalars as Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): strict_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [strict_json(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
-def _print_json(value: Any) -> None:
-    """Print one strict JSON document (RFC 8259: no ``NaN``/``Infinity``) on one line."""
-    print(json.dumps(strict_json(value), allow_nan=False, default=str))
 
 
 #: dtype kinds accepted as representations: bool, signed and unsigned integers, real floats. Not
@@ -161,7 +120,7 @@ def _coefficient_of_model(args: argparse.Namespace) -> int:
 def _print_coefficients(res: Any, out: dict, args: argparse.Namespace,
                         names: Sequence[str] | None = None) -> int:
     if args.json:
-        _print_json(out)
+        print_json(out)
         return 0
     print(f"n = {res.n}, k = {res.k}, curvature = {res.curvature}, mode = {res.mode}")
     name_col = f" {'name':<16}" if names is not None else ""
@@ -358,7 +317,7 @@ def _report(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as exc:
         raise UsageError(str(exc)) from None
     if args.json:
-        _print_json(rep.to_dict())
+        print_json(rep.to_dict())
         return 0
     import pandas as pd
 
@@ -402,7 +361,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     if args.json:
         def rows(frame):
             return json.loads(frame.to_json(orient="records"))
-        _print_json({"headline": rows(res.headline), "configurations": rows(res.configurations),
+        print_json({"headline": rows(res.headline), "configurations": rows(res.configurations),
                           "settings": {k: {s: list(v) for s, v in d.items()} for k, d in res.settings.items()},
                           "ks": res.ks})
         return 0
@@ -555,55 +514,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _StdoutError(Exception):
-    """Writing to standard output failed (a closed pipe, a full disk); carries the ``OSError``."""
-
-    def __init__(self, error: OSError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class _GuardedStdout:
-    """``sys.stdout`` while a command runs: an ``OSError`` from writing it becomes :class:`_StdoutError`.
-
-    So no command's own ``except OSError``/``PermissionError`` mistakes a closed pipe or a full disk
-    on standard output for a problem with its files, and :func:`main` can end such a run cleanly.
-    """
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def write(self, text: str) -> int:
-        try:
-            return self._stream.write(text)
-        except OSError as exc:
-            raise _StdoutError(exc) from None
-
-    def flush(self) -> None:
-        try:
-            self._stream.flush()
-        except OSError as exc:
-            raise _StdoutError(exc) from None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
-
-
-def _silence(stream: Any) -> None:
-    """Point the descriptor under ``stream`` at ``/dev/null`` so the interpreter's last flush cannot fail."""
-    try:
-        fd = stream.fileno()
-        devnull = os.open(os.devnull, os.O_WRONLY)
-    except (OSError, ValueError, AttributeError):  # not a real file (e.g. captured in a test)
-        return
-    try:
-        os.dup2(devnull, fd)
-    except OSError:
-        pass
-    finally:
-        os.close(devnull)
-
-
 def _user_error(exc: BaseException) -> bool:
     """Errors of the input or the environment that any command may meet: one line, exit 2."""
     if isinstance(exc, (UnreadableFileError, PermissionError)):
@@ -612,17 +522,6 @@ def _user_error(exc: BaseException) -> bool:
         from ricci_lit.experiments.store import StoreMismatchError
         return isinstance(exc, StoreMismatchError)
     return False
-
-
-def format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                    line: str | None = None) -> str:
-    """The package's own warnings as one line ``warning: …`` (no source line); others as Python does."""
-    if category.__module__.split(".")[0] == "ricci_lit":
-        return "warning: " + " ".join(str(message).split()) + "\n"
-    return _PYTHON_FORMATWARNING(message, category, filename, lineno, line)
-
-
-_PYTHON_FORMATWARNING = warnings.formatwarning
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -635,7 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     The package's warnings (a collapsed layer, a chunk moved aside, …) print as one line ``warning: …``.
     """
     real, formatwarning = sys.stdout, warnings.formatwarning
-    guarded = sys.stdout = _GuardedStdout(real)
+    guarded = sys.stdout = GuardedStdout(real)
     warnings.formatwarning = format_warning
     try:
         try:
@@ -646,8 +545,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit:  # --help / --version print, then exit: flush while still guarded
             sys.stdout.flush()
             raise
-    except _StdoutError as exc:
-        _silence(real)
+    except StdoutError as exc:
+        silence(real)
         if isinstance(exc.error, BrokenPipeError) or exc.error.errno == errno.EPIPE:
             return 141
         print(f"ricci-lit: error: cannot write the output: {exc.error.strerror or exc.error}", file=sys.stderr)
