@@ -300,6 +300,16 @@ class TrainingGroup:
     keep: tuple[int, ...]
 
 
+def to_device(x: np.ndarray, y: np.ndarray, test: tuple[np.ndarray, np.ndarray] | None,
+              device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """The checked training arrays (and the test pair, when given) as tensors on ``device``:
+    ``(x, y, x_test, y_test)``, the test tensors ``None`` without test data."""
+    xt = yt = None
+    if test is not None:
+        xt, yt = (torch.from_numpy(a).to(device) for a in test)
+    return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device), xt, yt
+
+
 def canonical_block(seed: int) -> tuple[int, ...]:
     """The seeds of the canonical block of ``seed`` (``"independent-v2"``), in slot order.
 

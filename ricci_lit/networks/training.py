@@ -82,6 +82,7 @@ from ricci_lit.networks._common import (
     evaluate,
     gather_networks,
     prepare,
+    to_device,
     sync,
     torch_threads,
     training_groups,
@@ -256,11 +257,7 @@ def train_ensemble(
     seeds_t = tuple(int(s) for s in seeds)
 
     t0 = time.perf_counter()
-    x = torch.from_numpy(x_np).to(dev)
-    y = torch.from_numpy(y_np).to(dev)
-    xt = yt = None
-    if test is not None:
-        xt, yt = (torch.from_numpy(a).to(dev) for a in test)
+    x, y, xt, yt = to_device(x_np, y_np, test, dev)
 
     parts = []
     groups = training_groups(seeds_t, config.scheme, chunk)

@@ -35,6 +35,16 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float], 
     return fig, axes
 
 
+def panel_list(panels: Any, ncols: int) -> list:
+    """The panels of a grid figure as a list, refusing an empty one or ``ncols < 1``."""
+    panels = list(panels)
+    if not panels:
+        raise ValueError("panels is empty")
+    if ncols < 1:
+        raise ValueError(f"ncols must be positive, got {ncols}")
+    return panels
+
+
 def grid_shape(count: int, ncols: int) -> tuple[int, int]:
     """``(nrows, ncols)`` of a grid holding ``count`` panels, at most ``ncols`` per row."""
     ncols = min(ncols, count)

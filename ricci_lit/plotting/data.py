@@ -8,7 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from ricci_lit.plotting._helpers import grid_shape, hide_unused, labels_1d, new_figure
+from ricci_lit.plotting._helpers import (
+    grid_shape,
+    hide_unused,
+    labels_1d,
+    new_figure,
+    panel_list,
+)
 from ricci_lit.plotting.style import HOUSE_THEME, house_style
 
 __all__ = [
@@ -120,11 +126,7 @@ def point_clouds_figure(panels: Sequence[tuple[str, Any, Any, Any]], *, ncols: i
     """
     import matplotlib.pyplot as plt
 
-    panels = list(panels)
-    if not panels:
-        raise ValueError("panels is empty")
-    if ncols < 1:
-        raise ValueError(f"ncols must be positive, got {ncols}")
+    panels = panel_list(panels, ncols)
     prepared = []
     for item in panels:
         if len(item) != 4:

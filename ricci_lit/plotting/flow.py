@@ -16,6 +16,7 @@ from ricci_lit.plotting._helpers import (
     grid_shape,
     hide_unused,
     new_figure,
+    panel_list,
     require_columns,
 )
 from ricci_lit.plotting.style import LAYER_PALETTE, house_style
@@ -257,11 +258,7 @@ def flow_scatter_grid_figure(panels: Sequence[Mapping[str, Any]], *, ncols: int 
     -------
     matplotlib.figure.Figure
     """
-    panels = list(panels)
-    if not panels:
-        raise ValueError("panels is empty")
-    if ncols < 1:
-        raise ValueError(f"ncols must be positive, got {ncols}")
+    panels = panel_list(panels, ncols)
     for i, p in enumerate(panels):
         missing = {"ric", "eta", "rho"} - set(p)
         if missing:

@@ -16,6 +16,7 @@ from ricci_lit.plotting._helpers import (
     grid_shape,
     hide_unused,
     new_figure,
+    panel_list,
     require_columns,
     vertex_positions,
 )
@@ -119,11 +120,7 @@ def curvature_gallery_figure(panels: Sequence[tuple[str, Any, Any, Any]], *, nco
     -------
     matplotlib.figure.Figure
     """
-    panels = list(panels)
-    if not panels:
-        raise ValueError("panels is empty")
-    if ncols < 1:
-        raise ValueError(f"ncols must be positive, got {ncols}")
+    panels = panel_list(panels, ncols)
     prepared = []
     for item in panels:
         if len(item) != 4:
