@@ -26,7 +26,8 @@ import errno
 import json
 import sys
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,11 +42,12 @@ from ricci_lit._cli_io import (
     strict_json,
 )
 from ricci_lit._files import UnreadableFileError
+from ricci_lit.data.training_sets import TRAINING_SETS
 from ricci_lit.geometry.curvature import CURVATURES
 from ricci_lit.geometry.engine import DEFAULT_CURVATURES
 from ricci_lit.geometry.knn import MODES
 
-__all__ = ["main", "load_representations", "UsageError", "strict_json", "format_warning"]
+__all__ = ["UsageError", "format_warning", "load_representations", "main", "strict_json"]
 
 
 #: dtype kinds accepted as representations: bool, signed and unsigned integers, real floats. Not
@@ -128,7 +130,7 @@ def _print_coefficients(res: Any, out: dict, args: argparse.Namespace,
     for i in range(len(res.ric)):
         eta = f"{res.eta[i]:16.0f}" if i < len(res.eta) else " " * 16
         name = f" {names[i]:<16}" if names is not None else ""
-        print(f"{i:>5}{name} {res.ric[i]:14.1f} {res.g[i]:16.0f} {eta} {str(res.connected[i]):>9}")
+        print(f"{i:>5}{name} {res.ric[i]:14.1f} {res.g[i]:16.0f} {eta} {res.connected[i]!s:>9}")
     print(f"rho = {res.rho:.4f}" if res.rho is not None else f"rho undefined: {res.rho_reason}")
     if args.local:
         print("local: " + json.dumps(out["local"]))
@@ -202,13 +204,14 @@ def _sweep(args: argparse.Namespace) -> int:
         profile = get_profile(args.profile, problems=args.problems, architectures=args.architectures,
                               n_seeds=args.seeds, n_test=args.n_test, epochs=args.epochs,
                               pixel_scale=args.pixel_scale, mode=args.mode,
-                              k_synthetic=args.k_synthetic, k_real=args.k_real)
+                              k_synthetic=args.k_synthetic, k_real=args.k_real,
+                              training_set=args.training_set)
         out = args.out or f"results/{profile.name}"
         with _cluster(args, args.device) as executor:
             summary = run_sweep(profile, out, device=args.device, data_dir=args.data_dir,
                                 progress=not args.no_progress,
                                 save_representations=args.save_representations or (), pack=args.pack,
-                                executor=executor)
+                                executor=executor, networks_from=args.networks_from)
     except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError, UnitsFailedError) as exc:
         raise UsageError(str(exc).splitlines()[0] if args.json else str(exc)) from None
     stages = ", ".join(f"{k} {v:.1f} s" for k, v in summary.stages.items())
@@ -219,8 +222,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from ricci_lit.experiments.store import StoreMismatchError
     from ricci_lit.experiments.paper1 import pack_results
+    from ricci_lit.experiments.store import StoreMismatchError
 
     try:
         written = pack_results(args.results, args.problems)
@@ -446,6 +449,12 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--pixel-scale", type=_positive_float,
                    help="override: factor applied to raw 0-255 pixels (1/255 = 0.00392156862745098 for [0, 1])")
     w.add_argument("--mode", choices=MODES, help="override: kNN graph mode (union or r-compat)")
+    w.add_argument("--training-set", choices=TRAINING_SETS,
+                   help="override: fit on the full training split (full, default) or on what the authors' "
+                        "Keras validation_split=0.2 of the class-sorted array leaves (authors)")
+    w.add_argument("--networks-from", metavar="DIR",
+                   help="take the trained networks from this store's checkpoints (its settings may differ in "
+                        "the graph mode, curvature and k grids only) instead of training them again")
     w.add_argument("--save-representations", type=_int_list, metavar="SEEDS",
                    help="also store the representations of these seeds (.npz)")
     w.add_argument("--no-progress", action="store_true", help="no progress bars")

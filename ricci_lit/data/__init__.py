@@ -13,13 +13,22 @@ Modules
 :mod:`~ricci_lit.data.problems`
     The registry :data:`~ricci_lit.data.problems.PROBLEMS`, P1's well-trained thresholds, :func:`~ricci_lit.data.problems.load_problem` and the one
     training-subset rule :func:`~ricci_lit.data.problems.load_xy`.
+:mod:`~ricci_lit.data.training_sets`
+    Which training points are fitted on: the full split, or the authors' class-sorted Keras
+    ``validation_split`` (issue 14).
 
 Layering: this package imports numpy, scipy and :mod:`ricci_lit._checks` only (never torch, never
 another layer of ricci_lit); the networks, experiments and analysis layers import it.
 """
 
 from ricci_lit.data.dataset import Dataset, TestSubset, split_streams, subset_indices
-from ricci_lit.data.idx import parse_idx, read_idx, read_idx_bytes, read_idx_header, write_idx
+from ricci_lit.data.idx import (
+    parse_idx,
+    read_idx,
+    read_idx_bytes,
+    read_idx_header,
+    write_idx,
+)
 from ricci_lit.data.images import (
     CONTENT_MD5,
     DOWNLOAD_URLS,
@@ -54,21 +63,32 @@ from ricci_lit.data.synthetic import (
     sheets_bayes_accuracy,
     sheets_bayes_predict,
 )
+from ricci_lit.data.training_sets import (
+    AUTHORS_VALIDATION_SPLIT,
+    DEFAULT_TRAINING_SET,
+    TRAINING_SETS,
+    authors_training_set,
+    select_training_set,
+)
 
 __all__ = [
+    "AUTHORS_VALIDATION_SPLIT",
     "CONTENT_MD5",
+    "DEFAULT_TRAINING_SET",
     "DOWNLOAD_URLS",
     "GZ_MD5",
     "IDX_FILES",
     "PAPER1_PROBLEMS",
     "PAPER2_SYNTHETIC",
     "PROBLEMS",
+    "TRAINING_SETS",
     "WELL_TRAINED_THRESHOLD",
     "ChecksumError",
     "Dataset",
     "ProblemSpec",
     "SearchRoots",
     "TestSubset",
+    "authors_training_set",
     "blob_quadratic_forms",
     "download_idx",
     "find_idx_dir",
@@ -88,6 +108,7 @@ __all__ = [
     "read_idx",
     "read_idx_bytes",
     "read_idx_header",
+    "select_training_set",
     "sheets_bayes_accuracy",
     "sheets_bayes_predict",
     "split_streams",

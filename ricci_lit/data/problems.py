@@ -71,6 +71,11 @@ from ricci_lit.data.synthetic import (
     make_swiss_rolls,
     sheets_bayes_accuracy,
 )
+from ricci_lit.data.training_sets import (
+    DEFAULT_TRAINING_SET,
+    check_training_set,
+    select_training_set,
+)
 
 __all__ = [
     "PAPER1_PROBLEMS",
@@ -433,13 +438,17 @@ def _load_ten_class(spec: ProblemSpec, *, seed: int, n_test: int | None, pixel_s
 
 
 def load_xy(problem: object, *, n_test: int | None, n_train: int | None, data_seed: int,
-             pixel_scale: float, data_dir: str | None = None
-             ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            pixel_scale: float, data_dir: str | None = None, training_set: str = DEFAULT_TRAINING_SET
+            ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(name, x_train, y_train, x_test, y_test)`` of a problem name or a Dataset.
 
     With ``n_train`` a deterministic subset of the training set is kept (the same rule as the
-    sweeps: the first ``n_train`` of a ``default_rng(data_seed)`` permutation, sorted).
+    sweeps: the first ``n_train`` of a ``default_rng(data_seed)`` permutation, sorted). Then
+    ``training_set`` says which of those points are fitted on
+    (:func:`ricci_lit.data.training_sets.select_training_set`: all of them, ``"full"``, or the
+    authors' class-sorted Keras ``validation_split``, ``"authors"``).
     """
+    check_training_set(training_set)  # before any file is read
     if isinstance(problem, str):
         ds = load_problem(problem, seed=data_seed, n_test=n_test, pixel_scale=pixel_scale, data_dir=data_dir)
     elif isinstance(problem, Dataset):
@@ -456,5 +465,6 @@ def load_xy(problem: object, *, n_test: int | None, n_train: int | None, data_se
         if n_train < len(x_train):
             idx = np.sort(np.random.default_rng(data_seed).permutation(len(x_train))[:n_train])
             x_train, y_train = x_train[idx], y_train[idx]
+    x_train, y_train = select_training_set(x_train, y_train, training_set)
     return (ds.name, x_train, y_train, np.asarray(ds.x_test, np.float32),
             np.asarray(ds.y_test, np.float32))

@@ -24,44 +24,56 @@ reloaded, and at most the unit in flight is recomputed (deterministically: the s
 from __future__ import annotations
 
 import io
+import os
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ricci_lit.experiments.runner import Chunk, Executor, Plan, RunSummary, Unit, UnitOutput, run_plan
+from ricci_lit.experiments.runner import (
+    Chunk,
+    Executor,
+    Plan,
+    RunSummary,
+    Unit,
+    UnitOutput,
+    run_plan,
+)
 from ricci_lit.experiments.store import ResultsStore
 from ricci_lit.geometry.coefficients import geometry_table
 from ricci_lit.provenance import provenance
 
 __all__ = [
-    "K_GRID_SYNTHETIC",
     "K_GRID_REAL",
+    "K_GRID_SYNTHETIC",
+    "GEOMETRY_SETTINGS",
     "LEGACY_TRAINING_SCHEME",
-    "Profile",
     "PROFILES",
-    "get_profile",
-    "training_scheme",
-    "resolve_training_scheme",
-    "train_config",
-    "network_key",
-    "problem_data",
+    "Profile",
     "SweepSettings",
-    "sweep_unit",
-    "train_seeds",
-    "sweep_plan",
-    "run_sweep",
-    "load_results",
-    "network_table",
+    "check_networks_from",
     "expected_networks",
+    "get_profile",
+    "load_results",
+    "network_key",
+    "network_table",
     "pack_results",
-    "timing_table",
+    "problem_data",
+    "resolve_training_scheme",
+    "run_sweep",
     "stored_profile",
+    "sweep_plan",
+    "sweep_unit",
+    "timing_table",
+    "train_config",
+    "train_seeds",
+    "training_scheme",
 ]
 
 #: P1 §3.2 k grid for the synthetic sets (``|test| = 1,000``).
@@ -83,7 +95,14 @@ LEGACY_TRAINING_SCHEME = "batched-v1"
 @dataclass(frozen=True)
 class Profile:
     """What a sweep computes. Everything but the selection (problems, architectures, number of
-    seeds) is recorded in the store's manifest, so results of other settings are never mixed."""
+    seeds) is recorded in the store's manifest, so results of other settings are never mixed.
+
+    ``training_set`` is ``"full"`` (our decision: the whole training split) or ``"authors"`` (the
+    authors' Keras ``validation_split = 0.2`` taken from the end of the class-sorted array,
+    :mod:`ricci_lit.data.training_sets`); with ``mode="r-compat"`` and ``pixel_scale=1`` the latter is
+    the authors' pipeline (issue 14). The optimiser, initialisation, batch size, epochs and
+    per-epoch shuffling are Keras 2.9's in both (:mod:`ricci_lit.networks.training`).
+    """
 
     name: str
     problems: tuple[str, ...]
@@ -101,6 +120,7 @@ class Profile:
     mode: str = "union"
     curvature: str = "forman"
     training_scheme: str | None = None
+    training_set: str = "full"
 
     def ks_for(self, problem: str, n_points: int) -> tuple[int, ...]:
         """The k grid of ``problem``, checked against the number of test points."""
@@ -121,6 +141,10 @@ class Profile:
             # a store without a scheme is the legacy scheme: its settings (and hash) stay as written
             # (None: not resolved yet, see resolve_training_scheme)
             d.pop("training_scheme")
+        if d["training_set"] == "full":
+            # the default, which every store written before training sets existed used: their
+            # settings (and hash) stay as written
+            d.pop("training_set")
         return d
 
 
@@ -181,6 +205,9 @@ def get_profile(name: str, **overrides: Any) -> Profile:
         raise ValueError(f"n_test must be at least 3, got {prof.n_test}")
     if prof.training_scheme is not None:
         resolve_training_scheme(prof.training_scheme, ".")  # a known scheme
+    from ricci_lit.data.training_sets import check_training_set
+
+    check_training_set(prof.training_set)
     return prof
 
 
@@ -246,21 +273,23 @@ def _arch_classes(arch: str) -> tuple[str, str]:
 
 @lru_cache(maxsize=1)
 def _cached_xy(problem: str, n_test: int | None, n_train: int | None, data_seed: int, pixel_scale: float,
-               data_dir: str | None):
+               data_dir: str | None, training_set: str):
     from ricci_lit.data.problems import load_xy
 
     return load_xy(problem, n_test=n_test, n_train=n_train, data_seed=data_seed, pixel_scale=pixel_scale,
-                   data_dir=data_dir)[1:]
+                   data_dir=data_dir, training_set=training_set)[1:]
 
 
 def problem_data(profile: Profile, problem: str, data_dir: str | None = None):
     """``(x_train, y_train, x_test, y_test)`` (float32) of ``problem`` as ``profile``'s networks see it.
 
     The test set and pixel scale are the profile's; the training set is its deterministic subset
-    (:func:`ricci_lit.data.problems.load_xy`). The last problem loaded is kept (one per process), so
+    and its training set rule (``"full"``, or the authors' Keras ``validation_split``:
+    :func:`ricci_lit.data.problems.load_xy`). The last problem loaded is kept (one per process), so
     the units of one problem share it: do not modify the arrays.
     """
-    return _cached_xy(problem, profile.n_test, profile.n_train, profile.data_seed, profile.pixel_scale, data_dir)
+    return _cached_xy(problem, profile.n_test, profile.n_train, profile.data_seed, profile.pixel_scale, data_dir,
+                      profile.training_set)
 
 
 def train_seeds(profile: Profile, arch: str, seeds: Sequence[int], x_train, y_train, x_test, y_test,
@@ -295,6 +324,7 @@ class SweepSettings:
     cpu_threads: int | None = 1
     save_representations: tuple[int, ...] = ()
     progress: bool = False
+    networks_from: str | None = None
 
 
 def _ensemble(s: SweepSettings, arch: str, seeds: Sequence[int], ckpt: Mapping[str, Any] | None, data):
@@ -339,14 +369,15 @@ def _network_chunk(s: SweepSettings, problem: str, arch: str, seed: int, reps, i
     m = meta[int(seed)]
     net = {"problem": problem, "architecture": arch, "seed": int(seed), "n_hidden": reps.n_hidden,
            "width": width, "depth": depth, "test_accuracy": output_accuracy(reps.output, y_test),
-           "train_accuracy": m["train_accuracy"], "train_loss": m["train_loss"], "n_test": int(len(x_test)),
-           "n_train": int(len(x_train)), "device": m["device"], "train_seconds": m["train_seconds"],
+           "train_accuracy": m["train_accuracy"], "train_loss": m["train_loss"], "n_test": len(x_test),
+           "n_train": len(x_train), "device": m["device"], "train_seconds": m["train_seconds"],
            "geometry_seconds": g_seconds}
     for col, val in net.items():
         geo[col] = val
     geo = geo[_NETWORK_COLUMNS + [c for c in geo.columns if c not in _NETWORK_COLUMNS]]
+    extra = {} if s.networks_from is None else {"networks_from": s.networks_from}
     prov = provenance(profile=prof.name, settings=prof.settings(), problem=problem, architecture=arch,
-                      seed=int(seed), device=s.device, backend=s.backend, geometry_seconds=g_seconds)
+                      seed=int(seed), device=s.device, backend=s.backend, geometry_seconds=g_seconds, **extra)
     return Chunk("network", network_key(problem, arch, seed), geo, prov), input_rows
 
 
@@ -384,10 +415,65 @@ def sweep_unit(s: SweepSettings, unit: Unit) -> UnitOutput:
     return out
 
 
+#: Settings that do not enter training: a store that differs from another in these only has the same
+#: trained networks, so :func:`run_sweep` can take them from it (``networks_from``).
+GEOMETRY_SETTINGS: tuple[str, ...] = ("mode", "curvature", "k_synthetic", "k_real")
+
+
+def check_networks_from(profile: Profile, source: str | Path) -> Path:
+    """The store ``source`` when its networks are the ones ``profile`` trains, else a ``ValueError``.
+
+    The two stores' settings must agree on everything but :data:`GEOMETRY_SETTINGS` (test set,
+    pixel scale, training set, epochs, batch size, learning rate, data seed and training
+    scheme), so a network read from ``source`` is bit for bit the one ``profile`` would train
+    (the sweep is seeded, :mod:`ricci_lit.networks.training`).
+    """
+    from ricci_lit.experiments.store import read_manifest
+
+    root = Path(source)
+    manifest = read_manifest(root, "sweep")
+    if manifest.get("profile") != profile.name:
+        raise ValueError(f"{root} holds profile {manifest.get('profile')!r}, not {profile.name!r}: "
+                         "its networks are not this sweep's")
+    mine, theirs = profile.settings(), dict(manifest["settings"])
+    theirs.setdefault("training_scheme", training_scheme(theirs))
+    mine.setdefault("training_scheme", profile.training_scheme or LEGACY_TRAINING_SCHEME)
+    differ = sorted(k for k in set(mine) | set(theirs)
+                    if k not in GEOMETRY_SETTINGS and mine.get(k) != theirs.get(k))
+    if differ:
+        raise ValueError(f"{root} trained its networks with other settings ("
+                         + "; ".join(f"{k}: {theirs.get(k)!r} there, {mine.get(k)!r} here" for k in differ)
+                         + "): they are not this sweep's networks")
+    if not (root / "checkpoints").is_dir():
+        raise ValueError(f"{root} has no checkpoints to take networks from")
+    return root
+
+
+def _source_checkpoint(source: Path, key: str) -> dict[str, Any] | None:
+    """The checkpoint ``key`` of the store ``source`` (read safely, weights only; never written to,
+    so a sweep still running there is not disturbed), or ``None`` when it has none."""
+    from ricci_lit.networks.checkpoint import read_checkpoint
+
+    path = source / "checkpoints" / f"{key}.pt"
+    if not os.path.lexists(path):
+        return None
+    try:
+        return read_checkpoint(path)
+    except ValueError as exc:
+        raise ValueError(f"cannot take networks from {source}: {exc}") from None
+
+
 def sweep_plan(profile: Profile, out: str | Path, *, device: str = "auto", data_dir: str | None = None,
                progress: bool = True, save_representations: Sequence[int] = (),
-               cpu_threads: int | None = 1) -> Plan:
-    """The plan of :func:`run_sweep`: one unit per (problem, architecture), one chunk per network."""
+               cpu_threads: int | None = 1, networks_from: str | Path | None = None) -> Plan:
+    """The plan of :func:`run_sweep`: one unit per (problem, architecture), one chunk per network.
+
+    With ``networks_from`` (a store whose settings differ from the profile's in
+    :data:`GEOMETRY_SETTINGS` only, :func:`check_networks_from`) a unit without a checkpoint of its
+    own starts from that store's checkpoint: its networks are not trained again, only their
+    geometry is computed (a graph-mode variant of the same networks at the cost of the geometry).
+    The chunks' provenance names the source.
+    """
     from ricci_lit.geometry._torch import resolve_device
 
     seeds = list(range(profile.n_seeds))
@@ -396,11 +482,12 @@ def sweep_plan(profile: Profile, out: str | Path, *, device: str = "auto", data_
         raise ValueError(f"--save-representations names seeds {unknown}, but the sweep trains seeds "
                          f"0…{profile.n_seeds - 1} only: nothing would be saved for them")
     profile = replace(profile, training_scheme=resolve_training_scheme(profile.training_scheme, out))
+    source = None if networks_from is None else check_networks_from(profile, networks_from)
     dev = resolve_device(device)
     backend = "torch" if dev.type == "cuda" and profile.curvature in ("forman", "augmented-forman") else "numpy"
     settings = SweepSettings(profile=profile, device=str(dev), backend=backend, data_dir=data_dir,
                              cpu_threads=cpu_threads, save_representations=tuple(int(v) for v in save_representations),
-                             progress=progress)
+                             progress=progress, networks_from=None if source is None else str(source))
     units = [Unit(key=f"{p}+{a}", chunks=tuple(("network", network_key(p, a, v)) for v in seeds),
                   payload={"problem": p, "architecture": a, "seeds": tuple(seeds)})
              for p in profile.problems for a in profile.architectures]
@@ -411,6 +498,8 @@ def sweep_plan(profile: Profile, out: str | Path, *, device: str = "auto", data_
 
     def prepare(store: ResultsStore, unit: Unit) -> Unit:
         ckpt = store.load_checkpoint(unit.key)
+        if ckpt is None and source is not None:
+            ckpt = _source_checkpoint(source, unit.key)
         return unit if ckpt is None else replace(unit, payload={**unit.payload, "checkpoint": ckpt})
 
     return Plan(root=Path(out), profile=profile.name, store_settings=profile.settings(), units=units,
@@ -430,6 +519,7 @@ def run_sweep(
     pack: bool = False,
     executor: Executor | None = None,
     client: Any = None,
+    networks_from: str | Path | None = None,
 ) -> RunSummary:
     """Run (or resume) a sweep into the results directory ``out`` (:func:`sweep_plan` on
     :func:`ricci_lit.experiments.runner.run_plan`).
@@ -462,6 +552,9 @@ def run_sweep(
     client
         A ``distributed.Client``: run the units on its cluster instead (only this process
         writes the store; :mod:`ricci_lit.experiments.executors`).
+    networks_from
+        A store holding this sweep's trained networks under other geometry settings
+        (:func:`check_networks_from`): its checkpoints are used instead of training again.
 
     Returns
     -------
@@ -471,7 +564,8 @@ def run_sweep(
         representations, geometry and writing.
     """
     plan = sweep_plan(profile, out, device=device, data_dir=data_dir, progress=progress,
-                      save_representations=save_representations, cpu_threads=cpu_threads)
+                      save_representations=save_representations, cpu_threads=cpu_threads,
+                      networks_from=networks_from)
     return run_plan(plan, executor=executor, progress=progress, pack=pack, client=client)
 
 

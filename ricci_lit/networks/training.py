@@ -44,6 +44,35 @@ canonical block of :data:`~ricci_lit.networks._common.BLOCK_SIZE` seeds, so a ne
 seeds were asked for; ``"batched-v1"`` trains the seeds asked for as one batch, as every store
 written before schemes existed was trained.
 
+The authors' Keras 2.9 code and this module
+-------------------------------------------
+With ``TrainConfig()`` and the authors' training set (:mod:`ricci_lit.data.training_sets`,
+``"authors"``: Keras' ``validation_split = 0.2`` taken from the end of the class-sorted array), a
+network is trained as the authors' ``model.fit(x, y, epochs=50, batch_size=32,
+validation_split=0.2)`` trained it (paper-details §3, §6.1 item 4), in these respects:
+Glorot-uniform kernels (limit ``√(6/(fan_in + fan_out))``) and zero biases; RMSprop with
+``ρ = 0.9``, ``ε = 1e-7`` added *outside* the square root (Keras 2.9's ``optimizer_v2``; Keras
+≥ 2.11 puts it inside, see :mod:`ricci_lit.networks.optimizers`), accumulators starting at zero,
+learning rate 1e-3; binary cross-entropy on the logits that Keras recovers from a sigmoid
+``Dense(1)`` output, averaged over the batch; the fitted rows shuffled every epoch, batches of 32
+with the last partial batch kept; float32 throughout. The differences that remain:
+
+1. **Random streams.** Keras draws the initial weights and the epoch orders from TensorFlow's and
+   NumPy's global generators, unseeded in the authors' code; here they come from per-seed streams
+   (:mod:`ricci_lit.networks.mlp`, :func:`epoch_permutation`). The distributions are the same, the
+   draws are not, so no individual network of the paper can be re-created.
+2. **The validation set.** Keras evaluates it at the end of every epoch; nothing in the authors'
+   code reads the result (no callback, no early stopping), so it cannot change the weights and is
+   not computed here.
+3. **Floating point.** TensorFlow's CPU kernels (oneDNN matrix products, subnormals flushed to
+   zero) and torch's round differently, so equal arithmetic gives weights that differ in the last
+   bits; the accumulator guard of :class:`~ricci_lit.networks.optimizers.BatchedRMSprop` plays the
+   role of the flush.
+4. **Batching.** Several networks are trained as one stacked computation (module docstring above);
+   each receives exactly its own gradient.
+5. **Data the authors did not publish.** The synthetic sets are our generators (paper-notes §2),
+   and their class-sorted order under ``"authors"`` is our inference.
+
 Performance notes
 -----------------
 Batching pays most where one network's step is dominated by per-operation overhead (small inputs,

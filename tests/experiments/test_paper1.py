@@ -7,6 +7,7 @@ on 2 shared cores the parallel kernels only contend, and the numbers do not depe
 """
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import signal
@@ -623,3 +624,70 @@ def test_sweep_plan_units_are_picklable_plain_data(tmp_path):
                                            "fmnist-5v9+wide-deep"]
     assert plan.units[0].chunks == tuple(("network", network_key("A", "narrow-shallow", s)) for s in range(4))
     assert not (tmp_path / "res").exists()  # building a plan writes nothing
+
+
+# -- the training set (issue 14) ---------------------------------------------------------------------
+def test_training_set_is_recorded_only_when_not_full(tmp_path):
+    from ricci_lit.experiments.paper1 import problem_data, stored_profile
+
+    prof = tiny_profile()
+    assert prof.training_set == "full" and "training_set" not in prof.settings()  # old hashes unchanged
+    authors = tiny_profile(training_set="authors", mode="r-compat")
+    assert authors.settings()["training_set"] == "authors"
+    assert stored_profile({"profile": "quick", "settings": authors.settings()}).training_set == "authors"
+    assert stored_profile({"profile": "quick", "settings": prof.settings()}).training_set == "full"
+    x_full, y_full = problem_data(prof, "A")[:2]
+    x_auth, y_auth = problem_data(authors, "A")[:2]
+    assert len(x_auth) == math.floor(0.8 * len(x_full)) and np.all(np.diff(y_auth) >= 0)
+    with pytest.raises(ValueError, match="unknown training set"):
+        get_profile("quick", training_set="keras")
+    out = tmp_path / "a"
+    run_sweep(authors, out, device="cpu", progress=False)
+    nets, _, man = load_results(out)
+    assert man["settings"]["training_set"] == "authors" and set(nets["n_train"]) == {len(x_auth)}
+    with pytest.raises(StoreMismatchError, match="training_set"):
+        run_sweep(tiny_profile(mode="r-compat"), out, device="cpu", progress=False)
+
+
+def test_cli_training_set_flag(tmp_path, capsys):
+    rc = main(["sweep", *TINY, "--training-set", "nope", "--out", str(tmp_path / "x")])
+    assert rc == 2
+    out = tmp_path / "y"
+    assert main(["sweep", *TINY, "--training-set", "authors", "--out", str(out)]) == 0
+    assert load_results(out)[2]["settings"]["training_set"] == "authors"
+
+
+# -- networks taken from another store (issue 14's graph-mode variants at the cost of the geometry) ----
+def test_networks_from_gives_the_numbers_of_training_again(tmp_path):
+    from ricci_lit.experiments.paper1 import check_networks_from
+
+    union = tmp_path / "union"
+    run_sweep(tiny_profile(), union, device="cpu", progress=False)
+    retrained, reused = tmp_path / "r1", tmp_path / "r2"
+    run_sweep(tiny_profile(mode="r-compat"), retrained, device="cpu", progress=False)
+    summary = run_sweep(tiny_profile(mode="r-compat"), reused, device="cpu", progress=False, networks_from=union)
+    assert summary.stages["train"] < 1.0  # nothing was trained
+    a, b = load_results(retrained), load_results(reused)
+    cols = [c for c in b[1].columns if c not in VOLATILE]
+    pd.testing.assert_frame_equal(a[1][cols], b[1][cols])
+    assert not list((reused / "checkpoints").glob("*.pt"))  # the source's checkpoints are not copied
+    chunk = next((reused / "chunks").glob("*.parquet"))
+    assert read_provenance(chunk)["networks_from"] == str(union)
+    # networks trained otherwise are refused, naming the setting
+    with pytest.raises(ValueError, match="epochs: 2 there, 3 here"):
+        check_networks_from(tiny_profile(epochs=3), union)
+    with pytest.raises(ValueError, match="training_set"):
+        check_networks_from(tiny_profile(training_set="authors"), union)
+    with pytest.raises(FileNotFoundError, match="not a results directory"):
+        check_networks_from(tiny_profile(), tmp_path / "nothing")
+    assert main(["sweep", *TINY, "--mode", "r-compat", "--epochs", "3", "--networks-from", str(union),
+                 "--out", str(tmp_path / "r3")]) == 2
+
+
+def test_networks_from_refuses_a_corrupt_checkpoint(tmp_path):
+    union = tmp_path / "union"
+    run_sweep(tiny_profile(), union, device="cpu", progress=False)
+    for p in (union / "checkpoints").glob("*.pt"):
+        p.write_bytes(p.read_bytes()[:100])
+    with pytest.raises(Exception, match="cannot take networks from"):
+        run_sweep(tiny_profile(mode="r-compat"), tmp_path / "r", device="cpu", progress=False, networks_from=union)
