@@ -604,6 +604,50 @@ def knn_stage_ratios(ns=(2000, 4000, 10000), d: int = 50, k: int = 30, repeats: 
 # ----------------------------------------------------------------------------------------------
 # main
 # ----------------------------------------------------------------------------------------------
+def line_distance_ratios(ns=(2000, 4000, 10000), k: int = 30, repeats: int = 3, seed: int = 0,
+                         bfs_max_repeats_n: int = 4000) -> list[dict]:
+    """Median seconds, interleaved in this process, of ``hop_distance_totals`` on the kNN graph of
+    a sigmoid-like one-dimensional cloud (``1/(1+e^{-z})``, ``z ~ N(0, 3²)``, float32, as a sigmoid
+    output layer): the interval path (the graph's ``line_order``) against the bit-parallel search
+    on the same graph without it. Above ``bfs_max_repeats_n`` the search is timed once."""
+    import dataclasses
+    import statistics
+
+    from ricci_lit.geometry.distances import hop_distance_totals, interval_bounds, refine_order
+    from ricci_lit.geometry.knn import knn_graph
+
+    print()
+    print("-" * 100)
+    print(f"HOP DISTANCES ON A 1-D LAYER (sigmoid-like cloud, k = {k}, union): interval path vs search, "
+          f"medians of {repeats}")
+    print("-" * 100)
+    print(f"{'n':>7} {'interval ms':>12} {'search ms':>12} {'ratio':>8} {'order':>9} {'diameter':>9} {'load':>5}")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n in ns:
+        x = (1 / (1 + np.exp(-rng.normal(0, 3, n)))).astype(np.float32)[:, None]
+        g = knn_graph(x, k)
+        plain = dataclasses.replace(g, line_order=None)
+        which = ("sorted" if interval_bounds(g.adjacency, g.line_order) is not None else
+                 "refined" if interval_bounds(g.adjacency, refine_order(g.adjacency, g.line_order)) is not None
+                 else "search")
+        t_fast, t_bfs = [], []
+        for r in range(repeats):
+            dt, a = timed(hop_distance_totals, g)
+            t_fast.append(dt)
+            if r == 0 or n <= bfs_max_repeats_n:
+                dt, b = timed(hop_distance_totals, plain)
+                t_bfs.append(dt)
+                if a != b:
+                    raise SystemExit(f"interval path and search disagree at n = {n}: {a} vs {b}")
+        fast, bfs = statistics.median(t_fast), statistics.median(t_bfs)
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"{n:>7} {fast * 1e3:>12.1f} {bfs * 1e3:>12.1f} {bfs / fast:>7.0f}× {which:>9} {a.diameter:>9} {load:>5.2f}")
+        rows.append({"n": n, "k": k, "interval_s": fast, "search_s": bfs, "ratio": bfs / fast, "order": which,
+                     "diameter": a.diameter, "loadavg_1min": load})
+    return rows
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -646,6 +690,8 @@ def parse_args(argv=None):
     p.add_argument("--paper2-only", action="store_true",
                    help="run only the comparison with paper 2's code (grid (1000,30) (2000,30) "
                         "(2000,90) (4000,30))")
+    p.add_argument("--line-only", action="store_true",
+                   help="run only the hop-distance table on a 1-D layer (interval path vs search)")
     p.add_argument("--knn-only", action="store_true",
                    help="run only the kNN-stage table (n = 2000, 4000, 10000 at d = 50)")
     p.add_argument("--paper2-repeats", type=int, default=3,
@@ -699,6 +745,12 @@ def main(argv=None) -> int:
     print("Timings are wall-clock seconds; 'best of r' = minimum of r runs. Ratios come from runs in "
           "this process; absolute seconds depend on the machine's load.")
 
+    if args.line_only:
+        results["line_distances"] = line_distance_ratios(repeats=args.repeats, seed=args.seed)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(results, fh, indent=2, default=float)
+        return 0
     if args.knn_only:
         results["knn_stage"] = knn_stage_ratios(repeats=args.repeats, seed=args.seed)
         if args.json:

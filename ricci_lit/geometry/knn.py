@@ -149,6 +149,10 @@ class NeighbourTable:
         Number of distinct points (rows of ``X`` up to exact equality).
     scale_exponent
         ``e`` of the exact power-of-two scale (module docstring).
+    line_order
+        For points on a line (``d = 1``), the points in increasing order (a stable sort of the
+        coordinate); ``None`` otherwise. Passed on to every graph of the table
+        (:attr:`KnnGraph.line_order`).
     """
 
     indptr: np.ndarray
@@ -158,6 +162,7 @@ class NeighbourTable:
     k_max: int
     n_distinct: int
     scale_exponent: int = 0
+    line_order: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
@@ -192,6 +197,10 @@ class KnnGraph:
         ``k``-th and ``(k+1)``-th distances are exactly equal; always 0 in ``r-compat``, which
         keeps every tied candidate; see :func:`tie_decided`). Zero means the graph does not
         depend on the order of the points.
+    line_order
+        For a graph of points on a line, the points in increasing order (else ``None``): a hint
+        that lets :func:`ricci_lit.geometry.distances.hop_distance_totals` take the interval path,
+        which it uses only after checking that the graph is an interval graph in this order.
     """
 
     n: int
@@ -202,6 +211,7 @@ class KnnGraph:
     degree: np.ndarray
     n_distinct: int
     n_tie_decided: int = 0
+    line_order: np.ndarray | None = field(default=None, repr=False)
     _simple_degree: np.ndarray = field(repr=False, default=None)  # type: ignore[assignment]
 
     @property
@@ -437,7 +447,8 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
                           sqdist=np.concatenate([p[2] for p in parts]),
                           rank=np.concatenate([p[3] for p in parts]).astype(np.int64),
                           k_max=k_max, n_distinct=int(cloud.exact_points.shape[0]),
-                          scale_exponent=cloud.scale_exponent)
+                          scale_exponent=cloud.scale_exponent,
+                          line_order=np.argsort(X[:, 0], kind="stable") if X.shape[1] == 1 else None)
 
 
 def _line_table(cloud: _Cloud, k_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
@@ -542,7 +553,7 @@ def graph_from_table(table: NeighbourTable, k: int, mode: str) -> KnnGraph:
     return KnnGraph(n=n, k=k, mode=mode, adjacency=adjacency, edges=edges, degree=degree,
                     n_distinct=table.n_distinct,
                     n_tie_decided=int(tie_decided(table, k, mode).sum()),
-                    _simple_degree=simple_degree)
+                    line_order=table.line_order, _simple_degree=simple_degree)
 
 
 def knn_graphs(X: np.ndarray, ks: list[int] | tuple[int, ...], mode: str = "union") -> list[KnnGraph]:
