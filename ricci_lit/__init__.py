@@ -7,6 +7,7 @@ arXiv 2509.22362). The geometry core:
 * :mod:`ricci_lit.geometry.knn`     kNN graphs (union or the authors' R semantics)
 * :mod:`ricci_lit.geometry.curvature`  Forman, augmented Forman, approximate and exact Ollivier curvature
 * :mod:`ricci_lit.geometry.distances`  hop distances by bit-parallel BFS
+* :mod:`ricci_lit.geometry.sampling`   the hop-distance total estimated from sampled BFS sources
 * :mod:`ricci_lit.geometry.coefficients`       global, aggregated, adjusted, local and layer Ricci coefficients
 * :mod:`ricci_lit.geometry.engine`     many networks and curvatures at once
 * :mod:`ricci_lit.geometry._torch`      the torch (CUDA when available) path for per-layer totals
@@ -40,6 +41,7 @@ from ricci_lit.geometry.coefficients import (
 )
 from ricci_lit.geometry.distances import DistanceTotals, hop_distance_matrix, hop_distance_totals
 from ricci_lit.geometry.knn import MODES, KnnGraph, graph_from_adjacency, knn_graph, knn_graphs
+from ricci_lit.geometry.sampling import SampledDistanceTotal, sampled_hop_distance_total
 from ricci_lit.provenance import __version__, provenance
 
 #: Top-level names that need torch (or pull in more than the geometry core), imported on first use.
@@ -68,7 +70,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "__version__", "provenance", "HAVE_NUMBA", "resolve_engine", "CURVATURES", "MODES", "KnnGraph", "knn_graph", "knn_graphs", "graph_from_adjacency",
     "edge_curvature", "node_curvature", "total_curvature", "triangles", "DistanceTotals",
-    "hop_distance_totals", "hop_distance_matrix", "RicciFlowResult", "LocalCoefficients",
+    "hop_distance_totals", "hop_distance_matrix", "SampledDistanceTotal", "sampled_hop_distance_total",
+    "RicciFlowResult", "LocalCoefficients",
     "CollapsedLayerWarning", "ricci_coefficient", "geometry_table", "coefficient_from_totals",
     "aggregated_coefficient", "adjusted_coefficient", "fisher_z", "pearson",
     "local_and_layer_coefficients", "select_representations", "TieDecidedWarning",

@@ -8,6 +8,8 @@ What it holds
 * :mod:`~ricci_lit.geometry.curvature` — Forman, augmented Forman, approximate and exact Ollivier
   curvature of graph edges and nodes;
 * :mod:`~ricci_lit.geometry.distances` — hop distances by bit-parallel breadth-first search;
+* :mod:`~ricci_lit.geometry.sampling` — the unbiased estimate of the hop-distance total from
+  sampled breadth-first-search sources, with its standard error (large clouds);
 * :mod:`~ricci_lit.geometry.coefficients` — global, aggregated, adjusted, local and layer Ricci
   coefficients, and the per-layer ``geometry_table`` of a sweep;
 * :mod:`~ricci_lit.geometry.engine` — the multi-network, multi-curvature coefficient engine
@@ -74,6 +76,7 @@ from ricci_lit.geometry.knn import (
     validate_k,
     validate_points,
 )
+from ricci_lit.geometry.sampling import SampledDistanceTotal, sampled_hop_distance_total, source_distance_sums
 
 __all__ = [
     "HAVE_NUMBA", "resolve_engine",
@@ -82,6 +85,7 @@ __all__ = [
     "CURVATURES", "edge_curvature", "node_curvature", "total_curvature", "triangles",
     "validate_curvature",
     "DistanceTotals", "hop_distance_totals", "hop_distance_matrix",
+    "SampledDistanceTotal", "sampled_hop_distance_total", "source_distance_sums",
     "CollapsedLayerWarning", "TieDecidedWarning", "DegenerateCoefficientWarning",
     "RicciFlowResult", "LocalCoefficients", "ricci_coefficient", "geometry_table",
     "coefficient_from_totals", "aggregated_coefficient", "adjusted_coefficient", "fisher_z",

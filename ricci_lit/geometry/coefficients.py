@@ -31,6 +31,10 @@ Further coefficients:
 A disconnected graph is not an error: ``g_l`` is then infinite, ``ρ`` is undefined (``None``),
 and the result says at which representations the graph is disconnected (P1 §3.2–3.3: such
 networks are excluded and counted, never dropped silently).
+
+Beyond a few ten thousand points the exact ``g_l`` (one breadth-first search per point) dominates
+the cost; :func:`ricci_coefficient` with ``sources=m`` replaces it by the unbiased estimate of
+:mod:`ricci_lit.geometry.sampling` from ``m`` sampled sources per layer, with its standard error.
 """
 from __future__ import annotations
 
@@ -42,8 +46,9 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ricci_lit._checks import is_int
 from ricci_lit.geometry.curvature import edge_curvature, node_curvature, validate_curvature
-from ricci_lit.geometry.distances import UNREACHABLE, hop_distance_matrix, hop_distance_totals
+from ricci_lit.geometry.distances import UNREACHABLE, components, hop_distance_matrix, hop_distance_totals
 from ricci_lit.geometry.knn import (
     MODES,
     KnnGraph,
@@ -53,6 +58,7 @@ from ricci_lit.geometry.knn import (
     validate_k,
     validate_points,
 )
+from ricci_lit.geometry.sampling import sampled_hop_distance_total
 
 __all__ = [
     "CollapsedLayerWarning",
@@ -253,6 +259,13 @@ class RicciFlowResult:
     degenerate
         ``True`` when there are only three representations: ``ρ`` (and every local ``ρ(x)``) is
         then a correlation of two points, ``±1`` whenever it is defined.
+    g_sources
+        ``None`` when every ``g_l`` is exact; else ``m``, the number of sampled sources per
+        representation from which each ``g_l`` (and so ``η_l`` and ``ρ``) was estimated
+        (:func:`ricci_coefficient` with ``sources=m``, :mod:`ricci_lit.geometry.sampling`).
+    g_standard_error
+        Per representation, the estimated standard error of ``g_l`` (``inf`` where the graph is
+        disconnected); empty when ``g`` is exact.
     """
 
     n: int
@@ -272,6 +285,13 @@ class RicciFlowResult:
     local: LocalCoefficients | None = field(default=None, repr=False)
     n_tie_decided: tuple[int, ...] = ()
     degenerate: bool = False
+    g_sources: int | None = None
+    g_standard_error: tuple[float, ...] = ()
+
+    @property
+    def estimated(self) -> bool:
+        """``True`` when ``g`` was estimated from sampled sources (``g_sources`` is set)."""
+        return self.g_sources is not None
 
     @property
     def all_connected(self) -> bool:
@@ -291,7 +311,8 @@ class RicciFlowResult:
         return [i for i, c in enumerate(self.n_tie_decided) if c]
 
     def to_dict(self, *, include_local: bool = False, include_layer: bool = False) -> dict:
-        """A JSON-ready dictionary (``inf``/``nan`` become ``None``)."""
+        """A JSON-ready dictionary (``inf``/``nan`` become ``None``); an estimated ``g`` adds
+        ``g_sources`` and ``g_standard_error``."""
         def clean(v):
             if isinstance(v, float) and not math.isfinite(v):
                 return None
@@ -317,6 +338,9 @@ class RicciFlowResult:
             "tie_decided_layers": self.tie_decided_layers,
             "degenerate": self.degenerate,
         }
+        if self.g_sources is not None:
+            d["g_sources"] = self.g_sources
+            d["g_standard_error"] = [clean(float(v)) for v in self.g_standard_error]
         if self.local is not None and include_local:
             d["local"] = self.local.summary()
         if self.local is not None and include_layer:
@@ -424,6 +448,38 @@ def _graph_row(layer: int, graph: KnnGraph, curvature: str) -> dict:
     }
 
 
+def _sampled_graph_row(layer: int, graph: KnnGraph, curvature: str, sources: int, seed: int) -> dict:
+    """:func:`_graph_row` with ``g`` estimated from ``sources < n`` sampled sources (and its
+    standard error as ``g_se``); the sample is ``default_rng([seed, layer])``'s own."""
+    est = sampled_hop_distance_total(graph, sources, seed=np.random.default_rng([seed, layer]))
+    n_comp = int(components(graph)[0]) if graph.n else 0
+    return {
+        "layer": layer,
+        "k": graph.k,
+        "ric": float(edge_curvature(graph, curvature).sum()),
+        "g": est.estimate,
+        "g_se": est.standard_error,
+        "connected": est.connected,
+        "n_components": n_comp,
+        "n_edges": graph.n_edges,
+        "n_distinct": graph.n_distinct,
+        "collapsed": graph.collapsed,
+        "n_tie_decided": graph.n_tie_decided,
+    }
+
+
+def _check_sources(sources: object, seed: object, local: bool) -> None:
+    if sources is None:
+        return
+    if not is_int(sources) or int(sources) < 1:
+        raise ValueError(f"sources must be None (exact g) or a positive integer, got {sources!r}")
+    if not is_int(seed) or int(seed) < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    if local:
+        raise ValueError("local=True needs the hop distance of every pair; it cannot be combined with "
+                         "sources (sampled g); pass sources=None")
+
+
 def local_and_layer_coefficients(
     graphs: Sequence[KnnGraph],
     curvature: str = "forman",
@@ -481,8 +537,10 @@ def ricci_coefficient(
     mode: str = "union",
     local: bool = False,
     warn_collapsed: bool = True,
+    sources: int | None = None,
+    seed: int = 0,
 ) -> RicciFlowResult:
-    """Global (and optionally local and layer) Ricci coefficients of one network at one ``k``.
+    r"""Global (and optionally local and layer) Ricci coefficients of one network at one ``k``.
 
     Parameters
     ----------
@@ -503,17 +561,47 @@ def ricci_coefficient(
         a tie decides a neighbourhood by point order, and :class:`DegenerateCoefficientWarning`
         when three representations make ``ρ`` a correlation of two points. The result records
         all three either way.
+    sources
+        ``None`` (default): every ``g_l`` exact, one breadth-first search per point. An integer
+        ``m``: every ``g_l`` is estimated from ``m`` sources ``S_l`` drawn uniformly without
+        replacement (:func:`~ricci_lit.geometry.sampling.sampled_hop_distance_total`), which costs
+        ``m`` searches instead of ``n``:
+
+        .. math::  \hat g_l = \frac{n}{m} \sum_{s \in S_l} r_s, \qquad
+                   r_s = \sum_{v} \gamma_l(s, v), \qquad \mathbb E[\hat g_l] = g_l, \qquad
+                   \widehat{\operatorname{SE}}(\hat g_l)
+                   = n \sqrt{\Big(1 - \frac{m}{n}\Big)\frac{s_r^2}{m}},
+
+        ``s_r²`` the sample variance of the ``r_s`` and ``1 − m/n`` the finite-population
+        correction. ``η_l`` and ``ρ`` are then computed from the ``ĝ_l`` as usual (``ρ`` is a
+        ratio of sums, so it is not itself unbiased, but it converges to the exact ``ρ`` as the
+        standard errors shrink); the curvature totals, connectivity and all other fields stay
+        exact, and a disconnected graph is detected exactly and reported (``g_l = inf``), never
+        estimated. ``m ≥ n`` makes every point a source: the result is then that of
+        ``sources=None``. Cannot be combined with ``local=True`` (local coefficients need the
+        distance of every pair).
+    seed
+        Seed of the sampled sources (non-negative; used only with ``sources``). Representation
+        ``l`` draws its sources from ``numpy.random.default_rng([seed, l])``, so each layer has
+        its own reproducible sample, independent of the others.
 
     Returns
     -------
     RicciFlowResult
+        With ``sources=m < n``, ``g_sources = m`` and the per-representation
+        ``g_standard_error``.
     """
     reps = validate_representations(reps)
     n = reps[0].shape[0]
     k = validate_k(k, n)
     validate_curvature(curvature)
+    _check_sources(sources, seed, local)
+    sampled = sources is not None and int(sources) < n
     graphs = [knn_graphs(X, [k], mode)[0] for X in reps]
-    rows = [_graph_row(i, g, curvature) for i, g in enumerate(graphs)]
+    if sampled:
+        rows = [_sampled_graph_row(i, g, curvature, int(sources), int(seed)) for i, g in enumerate(graphs)]
+    else:
+        rows = [_graph_row(i, g, curvature) for i, g in enumerate(graphs)]
     ric = [r["ric"] for r in rows]
     gs = [r["g"] for r in rows]
     rho, reason, eta = coefficient_from_totals(ric, gs)
@@ -533,6 +621,8 @@ def ricci_coefficient(
         collapsed=collapsed,
         n_edges=tuple(int(r["n_edges"]) for r in rows),
         local=loc, n_tie_decided=ties, degenerate=degenerate,
+        g_sources=int(sources) if sampled else None,
+        g_standard_error=tuple(float(r["g_se"]) for r in rows) if sampled else (),
     )
 
 

@@ -12,6 +12,10 @@ with ``s_r²`` the sample variance of the ``r_s`` (the finite-population correct
 estimate exact, with standard error 0, when ``m = n``). Cost: ``m`` searches instead of ``n``.
 A disconnected graph has ``g = ∞``; it is detected exactly (connected components, ``O(|E|)``)
 and reported as such, never estimated.
+
+:func:`ricci_lit.geometry.coefficients.ricci_coefficient` with ``sources=m`` uses this estimate for
+every layer's ``g_l`` (each layer with its own seeded sample) and reports the standard errors
+beside ``ρ``; chapter 6 of the book compares the estimate with the exact value.
 """
 from __future__ import annotations
 
@@ -27,8 +31,11 @@ from ricci_lit.geometry.knn import KnnGraph
 
 __all__ = ["SampledDistanceTotal", "sampled_hop_distance_total", "source_distance_sums"]
 
-#: Sources searched together by the bit-parallel BFS (one machine word).
+#: Sources per machine word of the bit-parallel BFS.
 _WORD = 64
+
+#: Bytes allowed for one block of sources (distance columns and bit matrices).
+_BLOCK_BYTES = 96 * 2**20
 
 
 @dataclass(frozen=True)
@@ -82,33 +89,41 @@ def _adjacency(graph: KnnGraph | sp.spmatrix) -> sp.csr_matrix:
 def source_distance_sums(graph: KnnGraph | sp.spmatrix, sources: np.ndarray, *,
                          engine: str = "auto") -> np.ndarray:
     """``r_s = Σ_v γ(s, v)`` for each source ``s`` of ``sources`` (``int64``; the graph must be
-    connected, or unreachable vertices count 0).
+    connected, or unreachable vertices count 0). A source listed twice gets the same sum twice.
 
-    The numba engine runs the bit-parallel BFS of :mod:`ricci_lit.geometry.distances` on 64
-    sources at a time, after relabelling the graph so those sources come first; the NumPy engine
-    uses :func:`scipy.sparse.csgraph.shortest_path` from the same sources.
+    The numba engine runs the bit-parallel BFS of :mod:`ricci_lit.geometry.distances` on a block
+    of sources at a time (as many 64-bit words as fit in about 96 MB with their distance
+    columns: every source at once for a few thousand vertices), after relabelling the graph so
+    those sources come first; the NumPy engine uses :func:`scipy.sparse.csgraph.shortest_path`
+    from the same sources.
     """
     A = _adjacency(graph)
     n = A.shape[0]
-    sources = np.asarray(sources, dtype=np.int64)
-    out = np.zeros(sources.size, dtype=np.int64)
+    sources = np.asarray(sources, dtype=np.int64).ravel()
+    if sources.size and (sources.min() < 0 or sources.max() >= n):
+        raise ValueError(f"sources must be vertices 0 … {n - 1}")
+    uniq, inverse = np.unique(sources, return_inverse=True)
+    out = np.zeros(uniq.size, dtype=np.int64)
     if resolve_engine(engine) == "numpy":
-        for a in range(0, sources.size, _WORD):
-            D = shortest_path(A, method="D", unweighted=True, directed=False, indices=sources[a:a + _WORD])
+        for a in range(0, uniq.size, _WORD):
+            D = shortest_path(A, method="D", unweighted=True, directed=False, indices=uniq[a:a + _WORD])
             D[~np.isfinite(D)] = 0
             out[a:a + _WORD] = D.sum(axis=1).astype(np.int64)
-        return out
-    dist = np.zeros((n, _WORD), dtype=np.int32)
-    for a in range(0, sources.size, _WORD):
-        block = sources[a:a + _WORD]
+        return out[inverse]
+    # per word of 64 sources: the int32 distance columns and the three bit matrices of the kernel
+    step = _WORD * max(1, _BLOCK_BYTES // (max(n, 1) * (4 * _WORD + 3 * 8)))
+    for a in range(0, uniq.size, step):
+        block = uniq[a:a + step]
         rest = np.setdiff1d(np.arange(n), block, assume_unique=True)
         perm = np.concatenate([block, rest])  # new label i ↔ old vertex perm[i]
-        P = A[perm][:, perm].tocsr()
-        P.sort_indices()
-        dist[:] = 0
+        relabel = np.empty(n, dtype=np.int64)
+        relabel[perm] = np.arange(n)
+        # columns relabelled in place, then the rows taken in the new order (BFS needs no sorted rows)
+        P = sp.csr_matrix((A.data, relabel[A.indices], A.indptr), shape=A.shape)[perm]
+        dist = np.zeros((n, block.size), dtype=np.int32)
         bfs_block(P.indptr, P.indices, n, 0, block.size, dist)
-        out[a:a + block.size] = dist[:, :block.size].sum(axis=0, dtype=np.int64)
-    return out
+        out[a:a + block.size] = dist.sum(axis=0, dtype=np.int64)
+    return out[inverse]
 
 
 def sampled_hop_distance_total(graph: KnnGraph | sp.spmatrix, sources: int, *,

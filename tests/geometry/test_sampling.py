@@ -85,3 +85,43 @@ def test_bad_source_counts_are_refused(graph, bad):
 def test_non_graph_input_is_a_type_error():
     with pytest.raises(TypeError, match="KnnGraph"):
         sampled_hop_distance_total(np.eye(3), 1)
+
+
+def test_estimate_is_exported_at_the_top_level_and_from_geometry():
+    import ricci_lit
+    import ricci_lit.geometry as geometry
+    from ricci_lit.geometry import sampling
+
+    for module in (ricci_lit, geometry):
+        assert module.sampled_hop_distance_total is sampling.sampled_hop_distance_total
+        assert module.SampledDistanceTotal is sampling.SampledDistanceTotal
+        assert {"sampled_hop_distance_total", "SampledDistanceTotal"} <= set(module.__all__)
+    assert geometry.source_distance_sums is sampling.source_distance_sums
+
+
+def test_generator_seed_streams_are_reproducible_and_distinct(graph):
+    # the per-layer streams ricci_coefficient(sources=m, seed=s) uses: default_rng([s, layer])
+    a = sampled_hop_distance_total(graph, 30, seed=np.random.default_rng([4, 0]))
+    b = sampled_hop_distance_total(graph, 30, seed=np.random.default_rng([4, 0]))
+    c = sampled_hop_distance_total(graph, 30, seed=np.random.default_rng([4, 1]))
+    assert a.estimate == b.estimate and np.array_equal(a.sources, b.sources)
+    assert not np.array_equal(a.sources, c.sources)
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_repeated_sources_and_small_blocks(graph, engine, monkeypatch):
+    from ricci_lit.geometry import sampling
+
+    want = nx_sums(graph)
+    src = np.array([5, 299, 5, 0, 17, 299])
+    assert np.array_equal(source_distance_sums(graph, src, engine=engine), want[src])
+    # one word per block (as for a very large graph): several relabellings, same sums
+    monkeypatch.setattr(sampling, "_BLOCK_BYTES", 1)
+    many = np.random.default_rng(1).permutation(graph.n)[:200]
+    assert np.array_equal(source_distance_sums(graph, many, engine=engine), want[many])
+
+
+@pytest.mark.parametrize("bad", [[-1], [300], [0, 1000]])
+def test_out_of_range_sources_are_refused(graph, bad):
+    with pytest.raises(ValueError, match="vertices"):
+        source_distance_sums(graph, np.array(bad))
