@@ -36,7 +36,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from ricci_lit import book, plotting
-from ricci_lit.analysis import heatmap, paper1, sensitivity, series, targets, verdicts
+from ricci_lit.analysis import heatmap, paper1, pipelines, sensitivity, series, targets, verdicts
 from ricci_lit.analysis.coefficients import k_robustness
 from ricci_lit.book import book_coefficients, book_results, book_sensitivity
 from ricci_lit.data.problems import PAPER1_PROBLEMS, WELL_TRAINED_THRESHOLD
@@ -256,6 +256,195 @@ pd.DataFrame([{"term": "z", "formula": reg["formula"], "networks": reg["n"], "es
                "note": reg.get("reason") or ""}]).set_index("term")
 
 # %% [markdown]
+# ## Where the headline comes from: the authors' pipeline beside ours
+#
+# Two of paper 1's headline numbers do not come back in our store: the share of kept networks
+# with $\rho < 0$ and the regression of accuracy on $z$ (Table S2). Three choices separate our
+# pipeline from the authors' code (paper-notes §3, paper-details §3 and §6.1 items 1 and 4):
+#
+# * **the training set.** We shuffle and fit on the whole training split (paper 1 says "the full
+#   training set"). The authors' Keras code calls `fit(..., validation_split=0.2)` on an array
+#   sorted by class, and Keras takes the last fifth *before* shuffling. So one class loses a
+#   fifth of its images (Fashion-MNIST sandals against boots: 6,000 against 3,600), and the
+#   validation set, never used for training, holds that class only
+#   ({py:mod}`ricci_lit.data.training_sets`, `ricci-lit sweep --training-set authors`). The optimiser, Glorot
+#   initialisation, batch 32, 50 epochs and shuffling every epoch are Keras 2.9's in both.
+# * **the kNN graph.** Ours is the undirected union graph. The authors' R script builds a directed
+#   graph that keeps distance ties and counts mutual neighbours twice (`--mode r-compat`,
+#   {doc}`ch03_graphs`).
+# * **the pixel scale.** Both feed raw 0–255 pixels; paper 2 scales them to $[0, 1]$.
+#
+# *The authors' pipeline* is the first two choices made the authors' way, on raw pixels:
+# `ricci-lit sweep --profile paper --seeds 12 --training-set authors --mode r-compat --out
+# results/paper-authors`. It is committed with 12 seeds for every problem and architecture. *The
+# authors' training with our graph* is the same networks with the union graph. They are not
+# trained again: `--networks-from results/paper-authors` takes them from that store's
+# checkpoints, so only the geometry is new (committed for every seed of A, B and C and for
+# the first 6 seeds of the image problems; it enters the single changes below).
+#
+# {py:func}`~ricci_lit.analysis.pipelines.pipeline_table` runs paper 1's whole analysis on every
+# pipeline, restricted to **the networks and $k$ values all of them hold**: the well-trained filter,
+# the aggregated coefficient for every $k$, the best $k$, and each network's $\rho$ and $z$. The
+# share with $\rho < 0$ carries a bootstrap 95 % interval: kept networks are resampled within each
+# configuration, with the chosen $k$ held fixed. "Best $k$" gives, per problem, the range of the
+# chosen $k$ over the six architectures. Paper 1's own row comes from all of its 1,512 networks.
+# {glue:md}`ch07_pipelines_md`
+
+# %%
+pipes, pipes_missing = book.book_pipelines(results_root)
+missing_md = "".join(f" *{label}* is left out: {why}." for label, why in pipes_missing.items())
+main = [label for label in book.MAIN_PIPELINES if label in pipes]
+
+
+def _headline_view(frame: pd.DataFrame) -> pd.DataFrame:
+    def ci(r):
+        return "" if pd.isna(r["ci_low"]) else f"{r['ci_low']:.1%}–{r['ci_high']:.1%}"
+
+    def num(x, fmt):
+        return "" if x is None or pd.isna(x) else format(x, fmt)
+
+    return pd.DataFrame({
+        "networks": frame["networks"].map("{:,}".format),
+        "above threshold": frame["above_threshold"].map("{:,}".format),
+        "kept": frame["kept"].map("{:,}".format),
+        "ρ < 0": frame["negative"].map("{:,}".format),
+        "share ρ < 0": frame["fraction_negative"].map("{:.1%}".format),
+        "95 % interval": frame.apply(ci, axis=1),
+        "z estimate": frame["z_estimate"].map(lambda x: num(x, ".3g")),
+        "t": frame["z_t"].map(lambda x: num(x, "+.2f")),
+        "p": frame["z_p"].map(lambda x: num(x, ".3f")),
+        "best k per problem": frame["best_k"],
+        "best k in paper's range": [("" if pd.isna(i) else f"{int(i)} of {int(c)}")
+                                    for i, c in zip(frame["best_k_in_paper_range"], frame["configurations"])],
+    }).set_axis(frame["pipeline"], axis=0)
+
+
+if len(main) >= 2:
+    pt = pipelines.pipeline_table({label: pipes[label][:2] for label in main}, WELL_TRAINED_THRESHOLD)
+    headline = pd.concat([pd.DataFrame([pipelines.paper_row(problems)]), pt.table], ignore_index=True)
+    n_common = len(pt.keys)
+    per_config = pt.keys.to_frame(index=False).groupby(["problem", "architecture"]).size()
+    glue("ch07_pipelines_md", Markdown(
+        f"The pipelines below hold {n_common:,} networks in common ({per_config.min()}–{per_config.max()} seeds "
+        f"for each of {len(per_config)} configurations); every row but paper 1's is computed on exactly these "
+        f"networks and on the same $k$ grid." + missing_md), display=False)
+    display(_headline_view(headline))
+else:
+    pt, headline = None, pd.DataFrame()
+    glue("ch07_pipelines_md", Markdown("Fewer than two pipeline stores are committed, so there is no side-by-side "
+                                       "table." + missing_md), display=False)
+
+# %% [markdown]
+# ### One change at a time
+#
+# Each row below changes a single choice. It compares the two pipelines on the networks and $k$
+# values both of them hold, so a difference comes from that choice and not from the sample.
+# Only the graph changes below re-use the same trained networks. A change of training set or of
+# pixel scale trains other networks, so its differences include training's. Our networks were
+# trained with the legacy batched scheme and the authors' with the seed-independent one. The two
+# compute the same mathematics, but their weights differ in the last bits ({doc}`ch06_experiment`).
+# {glue:md}`ch07_changes_md`
+
+# %%
+changes_wanted = [c for c in book.SINGLE_CHANGES if c[1] in pipes and c[2] in pipes]
+changes = (pipelines.single_changes({label: pipes[label][:2] for label in pipes}, changes_wanted,
+                                    WELL_TRAINED_THRESHOLD) if changes_wanted else pd.DataFrame())
+effects = pipelines.measured_effects(changes, where="chapter 7's single changes") if len(changes) else {}
+if len(changes):
+    def _pp(x):
+        return "" if x is None or pd.isna(x) else f"{x * 100:+.1f}"
+
+    view = pd.DataFrame({
+        "networks": changes["networks"].map("{:,}".format),
+        "kept": [f"{int(b):,} → {int(a):,}" for b, a in zip(changes["kept_before"], changes["kept_after"])],
+        "share ρ < 0": [f"{b:.1%} → {a:.1%}" for b, a in zip(changes["fraction_negative_before"],
+                                                          changes["fraction_negative_after"])],
+        "Δ share (points)": changes["d_fraction_negative"].map(_pp),
+        "t of z": [f"{b:+.2f} → {a:+.2f}" if pd.notna(b) and pd.notna(a) else "undefined"
+                   for b, a in zip(changes["z_t_before"], changes["z_t_after"])],
+        "best k moved": [f"{int(m)} of {int(c)}" for m, c in zip(changes["best_k_changed"], changes["configurations"])],
+        "best k in paper's range": [f"{int(b)} → {int(a)}" for b, a in zip(changes["best_k_in_paper_range_before"],
+                                                                          changes["best_k_in_paper_range_after"])],
+    }).set_axis(changes["change"], axis=0)
+    display(view)
+    # the choices that separate our pipeline from the authors' (pixels are raw in both: a sensitivity)
+    between = changes[changes["change"].str.startswith(("training set", "kNN graph"))]
+    sentences = []
+    if len(between):
+        big_share = between.loc[between["d_fraction_negative"].abs().idxmax()]
+        sentences.append(
+            f"Of the choices that separate the two pipelines, the share with $\\rho < 0$ moves most under "
+            f"*{big_share['change']}*: {big_share['fraction_negative_before']:.1%} → "
+            f"{big_share['fraction_negative_after']:.1%} on {int(big_share['networks']):,} networks "
+            f"({big_share['d_fraction_negative'] * 100:+.1f} points).")
+        if between["d_z_t"].notna().any():
+            big_t = between.loc[between["d_z_t"].abs().idxmax()]
+            sentences.append(f"The regression's $t$ moves most under *{big_t['change']}*: "
+                             f"{big_t['z_t_before']:+.2f} → {big_t['z_t_after']:+.2f}.")
+        big_k = between.loc[(between["best_k_changed"] / between["configurations"]).idxmax()]
+        sentences.append(f"The chosen $k$ moves most under *{big_k['change']}*: in {int(big_k['best_k_changed'])} "
+                         f"of {int(big_k['configurations'])} configurations.")
+    pixels = changes[changes["change"].str.startswith("pixels")]
+    if len(pixels):
+        px = pixels.iloc[0]
+        sentences.append(
+            f"Both pipelines feed raw pixels; scaling them to $[0, 1]$ instead, as paper 2 does, moves the share "
+            f"far more than either choice: {px['fraction_negative_before']:.1%} → {px['fraction_negative_after']:.1%} "
+            f"on {int(px['networks']):,} networks.")
+    glue("ch07_changes_md", Markdown(" ".join(sentences)), display=False)
+else:
+    glue("ch07_changes_md", Markdown("No pair of committed pipeline stores differs in a single choice yet."),
+         display=False)
+
+# %% [markdown]
+# {glue:md}`ch07_pipelines_verdict`
+#
+# What no store here can measure: the authors' synthetic data (paper 1 publishes pictures, not
+# generators, so A, B and C are ours), their individual networks (Keras drew weights and batch
+# orders from unseeded generators), and whatever produced the axes of their Fig. 4, which
+# paper 1's own equations cannot give (paper-details §6.1 item 5). The authors' pipeline here has
+# 12 seeds per configuration where the paper has 36, so its intervals are wider than the paper's
+# would be.
+
+# %%
+if pt is not None and "authors' pipeline" in set(pt.table["pipeline"]):
+    rows = pt.table.set_index("pipeline")
+    auth, ours_row = rows.loc["authors' pipeline"], rows.loc["ours"]
+    paper_share = pipelines.paper_row()["fraction_negative"]
+    inside = auth["ci_low"] is not None and auth["ci_low"] <= paper_share <= auth["ci_high"]
+    t_paper, n_paper = targets.PAPER1_REGRESSION["t"], targets.PAPER1_REGRESSION["n"]
+    t_auth = auth["z_t"]
+    # a t statistic grows like the square root of the sample: paper 1's effect on this many networks
+    t_expected = t_paper * (int(auth["kept"]) / n_paper) ** 0.5
+    verdict_md = (
+        f"**What this means for paper 1's claim.** On the same {int(auth['networks']):,} networks, the authors' "
+        f"pipeline gives {auth['fraction_negative']:.1%} of kept networks with $\\rho < 0$ (95 % "
+        f"{auth['ci_low']:.1%}–{auth['ci_high']:.1%}), against {ours_row['fraction_negative']:.1%} for ours and "
+        f"{paper_share:.1%} in paper 1, whose value {'lies inside' if inside else 'lies outside'} that interval. ")
+    if t_auth is not None and pd.notna(t_auth):
+        verdict_md += (
+            f"The regression's $z$ term has $t$ = {t_auth:+.2f} ($p$ = {auth['z_p']:.3f}) over {int(auth['kept']):,} "
+            f"kept networks, against {ours_row['z_t']:+.2f} for ours and {t_paper:+.2f} over {int(n_paper):,} in "
+            f"paper 1. A $t$ statistic grows like the square root of the number of networks, so paper 1's effect "
+            f"would give $t \\approx$ {t_expected:+.2f} on this many networks. ")
+        if t_auth < 0 and auth["z_p"] < 0.05:
+            verdict_md += "Run the authors' way, the accuracy association comes back negative and significant."
+        elif t_auth <= t_expected:
+            verdict_md += ("Run the authors' way, the association is at least as strong as paper 1's effect would "
+                           "give on this many networks; it is not significant here because the sample is smaller.")
+        elif t_auth < 0:
+            verdict_md += ("Run the authors' way, the association points the paper's way, but it is weaker than "
+                           "paper 1's effect would give on this many networks.")
+        else:
+            verdict_md += ("Run the authors' way, the association is not negative either, so the choices "
+                           "measured here do not explain paper 1's $t$. What they leave unexplained is below.")
+    else:
+        verdict_md += "The regression cannot be fitted on the authors' pipeline. "
+    glue("ch07_pipelines_verdict", Markdown(verdict_md), display=False)
+else:
+    glue("ch07_pipelines_verdict", Markdown(""), display=False)
+
+# %% [markdown]
 # ## Reproduction table
 #
 # Every target of paper 1 (and the two controls of paper 2 that bear on it), the paper's value, our
@@ -266,7 +455,7 @@ pd.DataFrame([{"term": "z", "formula": reg["formula"], "networks": reg["n"], "es
 # needs (design-level targets need all of paper 1's networks at its settings; a Fig. 4 example needs
 # its configuration). Beside every *partly* and *not reproduced* the last column names the
 # documented differences between our pipeline and the paper's that bear on that target
-# (`ricci_lit.analysis.targets.MISS_EXPLANATIONS`: candidate causes from the design, not fitted to the result). The Fig. 1A target re-trains the network of {doc}`ch01_question` with the
+# (`ricci_lit.analysis.targets.MISS_EXPLANATIONS`: candidate causes from the design, not fitted to the result), or, wherever the single changes above measured the effect on that target, those measurements. The Fig. 1A target re-trains the network of {doc}`ch01_question` with the
 # same seed. Items 7 and 8 (paper 2) are judged from the committed coefficients store that
 # {doc}`ch08_beyond` analyses: {glue:md}`ch07_coefficients`
 #
@@ -284,7 +473,8 @@ table = verdicts.reproduction_table(rep, geometry=geometry, manifest=manifest, f
                                     profile_name=results.source,
                                     coefficients=None if coef is None else coef.networks,
                                     coefficient_layers=None if coef is None else coef.layers,
-                                    k_robustness=None if kcoef is None else k_robustness(kcoef.networks))
+                                    k_robustness=None if kcoef is None else k_robustness(kcoef.networks),
+                                    measured_effects=effects)
 assert set(table["verdict"]) <= set(targets.VERDICTS)
 assert sorted(set(table["item"])) == list(range(1, 9))
 tally = table["verdict"].value_counts().reindex(list(targets.VERDICTS), fill_value=0)
@@ -312,20 +502,18 @@ with pd.option_context("display.max_colwidth", None):
                                                                regex=True)))
 
 # %% [markdown]
-# ## Sensitivity to two choices paper 1 leaves open
+# ## Each variant store against ours, configuration by configuration
 #
-# Two of our decisions could move the headline numbers: the kNN graph (our undirected union against
-# the authors' R construction, `r-compat`, which counts mutual neighbours twice and keeps distance
-# ties; {doc}`ch03_graphs`) and the pixel scale (raw 0–255 pixels as the authors' code feeds them,
-# against pixels scaled to $[0, 1]$ as paper 2 does). A *variant store* is the paper profile run
-# again with one of them changed, on a subset of the seeds (`ricci-lit sweep --profile paper --mode
-# r-compat --seeds 12 --out results/paper-sensitivity-r-compat`, and `--pixel-scale
-# 0.00392156862745098` for the pixel scale). {py:func}`~ricci_lit.analysis.sensitivity.compare_stores` runs paper 1's
-# whole analysis (well-trained filter, aggregated coefficient for every $k$, best $k$, per-network
-# $\rho$) on the variant and on the reference store **restricted to the same networks and the same
-# $k$ values**, so a difference is the setting's, not the sample's. A graph-mode variant trains the
-# same networks (training does not see the graph), so its differences are the geometry's alone; a
-# pixel-scale variant trains other networks. {glue:md}`ch07_sensitivity_md`
+# The single changes above, seen from our store. A *variant store* is the paper profile run
+# again with one choice changed, on a subset of the seeds: the kNN graph (`ricci-lit sweep
+# --profile paper --mode r-compat --seeds 12 --out results/paper-sensitivity-r-compat`), the pixel
+# scale (`--pixel-scale 0.00392156862745098`), or the training set (`--training-set authors`).
+# {py:func}`~ricci_lit.analysis.sensitivity.compare_stores` runs paper 1's whole analysis (well-trained filter, aggregated
+# coefficient for every $k$, best $k$, per-network $\rho$) on the variant and on the reference store
+# **restricted to the same networks and the same $k$ values**, so a difference is the setting's, not
+# the sample's. A graph-mode variant trains the same networks (training does not see the graph), so
+# its differences are the geometry's alone; a pixel-scale or training-set variant trains other
+# networks. {glue:md}`ch07_sensitivity_md`
 
 # %%
 sens, sens_skipped = book_sensitivity(results_root)
@@ -371,7 +559,7 @@ else:
         moves.append((abs(var["fraction_negative"] - ref["fraction_negative"]), name, ref, var))
     moves.sort(key=lambda m: -m[0])
     _, name, ref, var = moves[0]
-    takeaway = (f" Of the two choices paper 1 leaves open, `{name}` moves the share of kept networks with "
+    takeaway = (f" Of the variant stores, `{name}` moves the share of kept networks with "
                 f"$\\rho < 0$ most: {ref['fraction_negative']:.0%} in the reference against "
                 f"{var['fraction_negative']:.0%} in the variant, on the {int(ref['networks']):,} networks both stores "
                 f"hold, with the sign of $\\rho$ agreeing for {ref['sign_agreement']:.0%} of those kept on both sides"

@@ -5,7 +5,7 @@
   (:func:`resolve_results_root`);
 * the results loaders each results chapter renders (:func:`book_results`: a committed store, or
   the quick profile computed on the spot; :func:`book_coefficients`, :func:`book_p2`,
-  :func:`book_sensitivity`);
+  :func:`book_sensitivity`, :func:`book_pipelines`);
 * the benchmark tables some chapters show (:func:`read_benchmark`), and a docstring shown as
   MyST Markdown (:func:`docstring_as_myst`).
 
@@ -330,3 +330,53 @@ def book_sensitivity(root: str | Path = "results", *, reference: str = "paper",
     return (combine(parts) if parts else None), skipped
 
 
+
+
+#: The committed pipeline stores chapter 7 puts side by side (issue 14): label → directory under
+#: ``results/``. "ours" is paper 1 as we run it (full training split, union graph, raw pixels); the
+#: authors' pipeline trains as their Keras code did (``--training-set authors``) and builds the
+#: authors' R graph (``--mode r-compat``) on raw pixels.
+PIPELINE_STORES: Mapping[str, str] = {
+    "ours": "paper",
+    "authors' training, union graph": "paper-sensitivity-authors-training",
+    "authors' pipeline": "paper-authors",
+    "ours, r-compat graph": "paper-sensitivity-r-compat",
+    "ours, pixels in [0, 1]": "paper-sensitivity-pixel-scale",
+}
+
+#: The pipelines of chapter 7's main table, in order (all on the networks all of them hold); the
+#: intermediate pipelines enter through :data:`SINGLE_CHANGES`, each on the networks it shares.
+MAIN_PIPELINES: tuple[str, ...] = ("ours", "authors' pipeline")
+
+#: The single changes of chapter 7: ``(change, before, after)`` labels of :data:`PIPELINE_STORES`.
+SINGLE_CHANGES: tuple[tuple[str, str, str], ...] = (
+    ("training set: full → authors' (union graph)", "ours", "authors' training, union graph"),
+    ("kNN graph: union → r-compat (authors' networks)", "authors' training, union graph", "authors' pipeline"),
+    ("kNN graph: union → r-compat (our networks)", "ours", "ours, r-compat graph"),
+    ("pixels: raw 0–255 → [0, 1] (our training)", "ours", "ours, pixels in [0, 1]"),
+    ("all: ours → the authors' pipeline", "ours", "authors' pipeline"),
+)
+
+
+def book_pipelines(root: str | Path = "results", stores: Mapping[str, str] | None = None
+                   ) -> tuple[dict[str, tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]], dict[str, str]]:
+    """The committed pipeline stores (:data:`PIPELINE_STORES` by default), loaded once each.
+
+    Returns ``(loaded, missing)``: ``loaded`` maps a label to ``(networks, geometry, manifest)``
+    (:func:`~ricci_lit.experiments.paper1.load_results`), ``missing`` a label to why it is left out
+    (no store committed, or no network in it yet). A relative ``root`` is resolved as
+    :func:`resolve_results_root` does."""
+    base = resolve_results_root(root)
+    loaded: dict[str, tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]] = {}
+    missing: dict[str, str] = {}
+    for label, name in (PIPELINE_STORES if stores is None else stores).items():
+        path = base / name
+        if not (path / "manifest.json").exists():
+            missing[label] = f"no store {path}"
+            continue
+        res = load_results(path)
+        if res[0].empty:
+            missing[label] = f"{path} holds no network yet"
+        else:
+            loaded[label] = res
+    return loaded, missing

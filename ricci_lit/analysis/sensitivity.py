@@ -38,6 +38,7 @@ __all__ = ["SETTING_LABELS", "Sensitivity", "wilson_interval", "compare_tables",
 
 #: How the book names a store's setting when it differs from the reference's.
 SETTING_LABELS: Mapping[str, str] = {"mode": "kNN graph", "pixel_scale": "pixel scale",
+                                     "training_set": "training set", "training_scheme": "training scheme",
                                      "curvature": "curvature", "epochs": "epochs"}
 
 
@@ -177,7 +178,15 @@ def compare_tables(reference: tuple[pd.DataFrame, pd.DataFrame], variant: tuple[
 
 
 def _settings_diff(ref: Mapping[str, Any], var: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
-    a, b = ref.get("settings", {}), var.get("settings", {})
+    """The settings of two manifests that differ, with the values a store that omits a setting
+    means (the legacy training scheme, the full training set)."""
+    from ricci_lit.experiments.paper1 import training_scheme
+
+    def explicit(settings: Mapping[str, Any]) -> dict[str, Any]:
+        return {**settings, "training_scheme": training_scheme(settings),
+                "training_set": settings.get("training_set", "full")}
+
+    a, b = explicit(ref.get("settings", {})), explicit(var.get("settings", {}))
     return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 

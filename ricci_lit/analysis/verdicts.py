@@ -400,7 +400,8 @@ def reproduction_table(report: Report, *, geometry: pd.DataFrame, manifest: Mapp
                        fig1a: Fig1A | None = None, profile_name: str | None = None,
                        coefficients: pd.DataFrame | None = None,
                        coefficient_layers: pd.DataFrame | None = None,
-                       k_robustness: pd.DataFrame | None = None) -> pd.DataFrame:
+                       k_robustness: pd.DataFrame | None = None,
+                       measured_effects: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Every target of paper-notes §4 with our value and a verdict computed from the numbers.
 
     Parameters
@@ -422,6 +423,11 @@ def reproduction_table(report: Report, *, geometry: pd.DataFrame, manifest: Mapp
     k_robustness
         :func:`ricci_lit.analysis.coefficients.k_robustness` of a store evaluated at several k, for
         item 8's second half (``None``: not computed).
+    measured_effects
+        Target key → what a variant store *measured* about it
+        (:func:`ricci_lit.analysis.pipelines.measured_effects`): that text replaces the candidate
+        causes of :data:`~ricci_lit.analysis.targets.MISS_EXPLANATIONS` in the ``why it may
+        differ`` column of the target's rows judged *partly* or *not reproduced*.
 
     Returns
     -------
@@ -440,4 +446,8 @@ def reproduction_table(report: Report, *, geometry: pd.DataFrame, manifest: Mapp
     rows.append(regression_row(report, status, not_design))
     rows.append(fig1a_row(fig1a))
     rows += p2_rows(coefficients, coefficient_layers, k_robustness)
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    for key, text in (measured_effects or {}).items():
+        missed = (table["key"] == key) & table["verdict"].isin([PARTLY, NOT_REPRODUCED])
+        table.loc[missed, "why it may differ"] = text
+    return table
