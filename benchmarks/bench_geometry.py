@@ -745,18 +745,14 @@ def main(argv=None) -> int:
     print("Timings are wall-clock seconds; 'best of r' = minimum of r runs. Ratios come from runs in "
           "this process; absolute seconds depend on the machine's load.")
 
-    if args.line_only:
-        results["line_distances"] = line_distance_ratios(repeats=args.repeats, seed=args.seed)
-        if args.json:
-            with open(args.json, "w") as fh:
-                json.dump(results, fh, indent=2, default=float)
-        return 0
-    if args.knn_only:
-        results["knn_stage"] = knn_stage_ratios(repeats=args.repeats, seed=args.seed)
-        if args.json:
-            with open(args.json, "w") as fh:
-                json.dump(results, fh, indent=2, default=float)
-        return 0
+    for only, key, table in ((args.line_only, "line_distances", line_distance_ratios),
+                             (args.knn_only, "knn_stage", knn_stage_ratios)):
+        if only:
+            results[key] = table(repeats=args.repeats, seed=args.seed)
+            if args.json:
+                with open(args.json, "w") as fh:
+                    json.dump(results, fh, indent=2, default=float)
+            return 0
     paper2_dir = find_paper2_code(args.paper2_code)
     if args.paper2_only:
         if paper2_dir is None:

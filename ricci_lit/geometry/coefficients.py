@@ -430,22 +430,17 @@ _TABLE_COLUMNS = ["layer", "k", "ric", "g", "g_finite", "connected", "n_componen
                   "n_edges", "n_distinct", "collapsed", "diameter", "n_tie_decided"]
 
 
+def _layer_row(layer: int, graph: KnnGraph, curvature: str, **distances: object) -> dict:
+    """One representation's row: its curvature total and graph facts, then ``distances``."""
+    return {"layer": layer, "k": graph.k, "ric": float(edge_curvature(graph, curvature).sum()), **distances,
+            "n_edges": graph.n_edges, "n_distinct": graph.n_distinct, "collapsed": graph.collapsed,
+            "n_tie_decided": graph.n_tie_decided}
+
+
 def _graph_row(layer: int, graph: KnnGraph, curvature: str) -> dict:
     tot = hop_distance_totals(graph)
-    return {
-        "layer": layer,
-        "k": graph.k,
-        "ric": float(edge_curvature(graph, curvature).sum()),
-        "g": tot.total,
-        "g_finite": tot.finite_total,
-        "connected": tot.connected,
-        "n_components": tot.n_components,
-        "n_edges": graph.n_edges,
-        "n_distinct": graph.n_distinct,
-        "collapsed": graph.collapsed,
-        "diameter": tot.diameter,
-        "n_tie_decided": graph.n_tie_decided,
-    }
+    return _layer_row(layer, graph, curvature, g=tot.total, g_finite=tot.finite_total, connected=tot.connected,
+                      n_components=tot.n_components, diameter=tot.diameter)
 
 
 def _sampled_graph_row(layer: int, graph: KnnGraph, curvature: str, sources: int, seed: int) -> dict:
@@ -453,19 +448,8 @@ def _sampled_graph_row(layer: int, graph: KnnGraph, curvature: str, sources: int
     standard error as ``g_se``); the sample is ``default_rng([seed, layer])``'s own."""
     est = sampled_hop_distance_total(graph, sources, seed=np.random.default_rng([seed, layer]))
     n_comp = int(components(graph)[0]) if graph.n else 0
-    return {
-        "layer": layer,
-        "k": graph.k,
-        "ric": float(edge_curvature(graph, curvature).sum()),
-        "g": est.estimate,
-        "g_se": est.standard_error,
-        "connected": est.connected,
-        "n_components": n_comp,
-        "n_edges": graph.n_edges,
-        "n_distinct": graph.n_distinct,
-        "collapsed": graph.collapsed,
-        "n_tie_decided": graph.n_tie_decided,
-    }
+    return _layer_row(layer, graph, curvature, g=est.estimate, g_se=est.standard_error, connected=est.connected,
+                      n_components=n_comp)
 
 
 def _check_sources(sources: object, seed: object, local: bool) -> None:
