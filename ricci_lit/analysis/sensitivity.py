@@ -180,13 +180,9 @@ def compare_tables(reference: tuple[pd.DataFrame, pd.DataFrame], variant: tuple[
 def _settings_diff(ref: Mapping[str, Any], var: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """The settings of two manifests that differ, with the values a store that omits a setting
     means (the legacy training scheme, the full training set)."""
-    from ricci_lit.experiments.paper1 import training_scheme
+    from ricci_lit.experiments.paper1 import explicit_settings
 
-    def explicit(settings: Mapping[str, Any]) -> dict[str, Any]:
-        return {**settings, "training_scheme": training_scheme(settings),
-                "training_set": settings.get("training_set", "full")}
-
-    a, b = explicit(ref.get("settings", {})), explicit(var.get("settings", {}))
+    a, b = explicit_settings(ref.get("settings", {})), explicit_settings(var.get("settings", {}))
     return {k: (a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)}
 
 

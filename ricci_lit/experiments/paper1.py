@@ -59,6 +59,7 @@ __all__ = [
     "SweepSettings",
     "check_networks_from",
     "expected_networks",
+    "explicit_settings",
     "get_profile",
     "load_results",
     "network_key",
@@ -219,6 +220,14 @@ def training_scheme(settings: Mapping[str, Any]) -> str:
     with the store's own scheme) and :func:`resolve_training_scheme` (hence a resumed sweep).
     """
     return str(settings.get("training_scheme", LEGACY_TRAINING_SCHEME))
+
+
+def explicit_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A store's settings with the values it means by omitting one written out: the training
+    scheme (:func:`training_scheme`, the legacy one when absent) and the training set (``"full"``),
+    so that two stores' settings compare by what they mean, not by how they were written."""
+    return {**settings, "training_scheme": training_scheme(settings),
+            "training_set": settings.get("training_set", "full")}
 
 
 def resolve_training_scheme(wanted: str | None, out: str | Path) -> str:
@@ -435,9 +444,7 @@ def check_networks_from(profile: Profile, source: str | Path) -> Path:
     if manifest.get("profile") != profile.name:
         raise ValueError(f"{root} holds profile {manifest.get('profile')!r}, not {profile.name!r}: "
                          "its networks are not this sweep's")
-    mine, theirs = profile.settings(), dict(manifest["settings"])
-    theirs.setdefault("training_scheme", training_scheme(theirs))
-    mine.setdefault("training_scheme", profile.training_scheme or LEGACY_TRAINING_SCHEME)
+    mine, theirs = explicit_settings(profile.settings()), explicit_settings(manifest["settings"])
     differ = sorted(k for k in set(mine) | set(theirs)
                     if k not in GEOMETRY_SETTINGS and mine.get(k) != theirs.get(k))
     if differ:
