@@ -11,10 +11,11 @@
 * :func:`knn_line` — points on a line (``d = 1``): a sorted order and a per-point window replace
   the distance blocks (``O(n log n)`` instead of ``O(n²)``), with the same values and order.
 
-The BFS and the selection fallback are single-threaded: on a shared 2-core machine numba's
-parallel regions (one per BFS level) spent 40 ms waiting at barriers for a BFS that takes 0.7 ms
-on one thread. :func:`knn_block` splits each distance block (about 10⁶ entries) over plain
-threads, where that overhead is small; numba's ``parallel=True`` is not used at all, because its
+The selection fallback is single-threaded, and so is each BFS block: on a shared 2-core machine
+numba's parallel regions (one per BFS level) spent 40 ms waiting at barriers for a BFS that takes
+0.7 ms on one thread. Instead, :func:`knn_block` splits each distance block (about 10⁶ entries)
+over plain threads, and :mod:`ricci_lit.geometry.distances` runs independent source blocks of the
+BFS on plain threads (both kernels release the GIL), where that overhead is small; numba's ``parallel=True`` is not used at all, because its
 GNU OpenMP layer makes a later ``fork()`` abort the child process.
 
 Both have pure-NumPy twins in :mod:`ricci_lit.geometry.distances` and :mod:`ricci_lit.geometry.knn`
@@ -36,15 +37,26 @@ except ImportError:  # pragma: no cover - exercised only where numba is absent
     _nb = None
     HAVE_NUMBA = False
 
-__all__ = ["HAVE_NUMBA", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist", "knn_block", "knn_line"]
+__all__ = ["HAVE_NUMBA", "THREADS", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist", "knn_block", "knn_line",
+           "knn_candidates"]
 
 ENGINES = ("auto", "numba", "numpy")
 
-#: Threads of :func:`knn_block` (the CPUs this process may use, at most 8). Plain Python threads
-#: around a GIL-free kernel, not numba's ``parallel=True``: its GNU OpenMP layer makes a later
-#: ``fork()`` (multiprocessing's default on Linux) abort the child.
-_THREADS = max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else (os.cpu_count() or 1)))
+def _thread_count() -> int:
+    """``$NUMBA_NUM_THREADS`` when it is a positive integer (a Dask worker of
+    :mod:`ricci_lit.experiments.executors` sets it to 1), else the CPUs this process may use;
+    at most 8."""
+    env = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return min(8, int(env))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(8, cpus))
+
+
+#: Threads of :func:`knn_block` and of the BFS's source blocks. Plain Python threads around
+#: GIL-free kernels, not numba's ``parallel=True``: its GNU OpenMP layer makes a later ``fork()``
+#: (multiprocessing's default on Linux) abort the child. The results never depend on it.
+THREADS = _thread_count()
 
 
 def resolve_engine(engine: str) -> str:
@@ -71,7 +83,7 @@ if HAVE_NUMBA:
         x = (x + (x >> np.uint64(4))) & _M4
         return (x * _H01) >> np.uint64(56)
 
-    @_nb.njit(cache=True)
+    @_nb.njit(cache=True, nogil=True)
     def _bfs_block(indptr, indices, n, s0, s1, dist, write_dist):
         bw = (s1 - s0 + 63) // 64
         visited = np.zeros((n, bw), dtype=np.uint64)
@@ -276,11 +288,56 @@ if HAVE_NUMBA:
                 G[i, j] = d if d > 0.0 else 0.0
             G[i, start + i] = np.inf
 
+    @_nb.njit(cache=True, inline="always")
+    def _kth_by_chunk_minima(row, k, n_chunks, mins, buf, heap):
+        """The ``k``-th smallest value of ``row`` (exactly, the same float a size-``k`` max-heap
+        over the whole row gives), with few heap operations.
+
+        The row is cut into ``n_chunks ≥ k + 1`` disjoint runs (the last takes the remainder).
+        ``τ`` = the ``k``-th smallest run minimum bounds the answer from above: the ``k`` runs
+        with the smallest minima hold ``k`` distinct values ``≤ τ``. The heap then only sees the
+        values ``≤ τ`` (a few ``k`` on typical rows) instead of replacing its top
+        ``≈ k ln(n/k)`` times with an unpredictable sift each."""
+        n = row.shape[0]
+        s = n // n_chunks
+        for c in range(n_chunks):
+            a = c * s
+            e = a + s if c < n_chunks - 1 else n
+            m = row[a]
+            for j in range(a + 1, e):
+                v = row[j]
+                if v < m:
+                    m = v
+            mins[c] = m
+        for j in range(k):
+            _heap_push(heap, j, mins[j])
+        tau = heap[0]
+        for c in range(k, n_chunks):
+            v = mins[c]
+            if v < tau:
+                _heap_replace_top(heap, k, v)
+                tau = heap[0]
+        cnt = 0
+        for j in range(n):
+            v = row[j]
+            if v <= tau:
+                buf[cnt] = v
+                cnt += 1
+        for j in range(k):
+            _heap_push(heap, j, buf[j])
+        top = heap[0]
+        for j in range(k, cnt):
+            v = buf[j]
+            if v < top:
+                _heap_replace_top(heap, k, v)
+                top = heap[0]
+        return top
+
     @_nb.njit(cache=True, nogil=True)
     def _knn_block(G, rn, cn, start, k, tol, exact_id, cap):
         """Fused: Gram block → squared distances (in place, the same floats as
-        :func:`_gram_to_sqdist`), the ``k`` smallest by a max-heap, every column ``≤`` the
-        ``k``-th value sorted by ``(value, column)``, their dense rank, and the near-tie flag of
+        :func:`_gram_to_sqdist`), the ``k``-th smallest value (:func:`_kth_by_chunk_minima`),
+        every column ``≤`` it sorted by ``(value, column)``, their dense rank, and the near-tie flag of
         :func:`ricci_lit.geometry._exact.near_tie_rows`. Rows with more than ``cap`` candidates
         get ``ok = False`` (the caller falls back to the unfused kernels). No allocation per
         row (per-row buffers are rows of preallocated arrays)."""
@@ -292,6 +349,9 @@ if HAVE_NUMBA:
         heaps = np.empty((b, k), dtype=np.float64)
         flag = np.zeros(b, dtype=np.bool_)
         ok = np.ones(b, dtype=np.bool_)
+        n_chunks = min(n, 2 * k)  # ≥ k + 1 because 1 ≤ k < n
+        mins = np.empty(n_chunks, dtype=np.float64)
+        buf = np.empty(n, dtype=np.float64)
         for i in range(b):
             row = G[i]
             r = rn[i]
@@ -299,15 +359,7 @@ if HAVE_NUMBA:
                 d = (r + cn[j]) - 2.0 * row[j]
                 row[j] = d if d > 0.0 else 0.0
             row[start + i] = np.inf
-            heap = heaps[i]
-            for j in range(k):
-                _heap_push(heap, j, row[j])
-            top = heap[0]
-            for j in range(k, n):
-                d = row[j]
-                if d < top:
-                    _heap_replace_top(heap, k, d)
-                    top = heap[0]
+            top = _kth_by_chunk_minima(row, k, n_chunks, mins, buf, heaps[i])
             t_i = tol[i]
             lim = top + t_i
             bc = cols[i]
@@ -399,34 +451,93 @@ if HAVE_NUMBA:
                 else:
                     d = (r + un[j]) - 2.0 * (xi * x[j])
                     v[a] = d if d > 0.0 else 0.0
-            srt = np.argsort(v, kind="mergesort")  # stable: (value, column)
-            top = v[srt[k - 1]]
-            t_i = tol[i]
-            lim = top + t_i
-            q = 0
-            m = 0
-            for a in range(w.size):
-                if v[a] <= lim:
-                    m += 1
-                    if v[a] <= top:
-                        q += 1
-            if out + q > n * cap:
+            q = _emit_row(w, v, k, tol[i], exact_id, cols, vals, rank, flag, i, out)
+            if q < 0:
                 return counts, cols, vals, rank, flag, False
-            fl = m > q
-            for b in range(q):
-                c = w[srt[b]]
-                val = v[srt[b]]
-                cols[out + b] = c
-                vals[out + b] = val
-                if b == 0:
-                    rank[out] = 0
-                else:
-                    prev = vals[out + b - 1]
-                    rank[out + b] = rank[out + b - 1] + (1 if val != prev else 0)
-                    if val - prev <= t_i and exact_id[c] != exact_id[cols[out + b - 1]]:
-                        fl = True
             counts[i] = q
-            flag[i] = fl
+            out += q
+        return counts, cols[:out], vals[:out], rank[:out], flag, True
+
+    @_nb.njit(cache=True, inline="always")
+    def _emit_row(w, v, k, t_i, exact_id, cols, vals, rank, flag, i, out):
+        """Row ``i`` from its candidate columns ``w`` (index order) and their values ``v``: every
+        candidate ``≤`` the ``k``-th smallest value, sorted by ``(value, column)``, written at
+        ``out`` with its dense rank, and ``flag[i]`` set as :func:`_knn_block` sets it. Returns
+        the count, or ``−1`` when the output buffer is full."""
+        srt = np.argsort(v, kind="mergesort")  # stable: (value, column)
+        return _emit_sorted(v[srt], w[srt], w.size, k, t_i, exact_id, cols, vals, rank, flag, i, out)
+
+    @_nb.njit(cache=True, inline="always")
+    def _emit_sorted(sv, sc, m_w, k, t_i, exact_id, cols, vals, rank, flag, i, out):
+        """:func:`_emit_row` for candidates already sorted by ``(value, column)``
+        (``sv[:m_w]``, ``sc[:m_w]``)."""
+        top = sv[k - 1]
+        lim = top + t_i
+        q = 0
+        m = 0
+        for a in range(m_w):
+            if sv[a] <= lim:
+                m += 1
+                if sv[a] <= top:
+                    q += 1
+        if out + q > cols.size:
+            return -1
+        fl = m > q
+        for b in range(q):
+            c = sc[b]
+            val = sv[b]
+            cols[out + b] = c
+            vals[out + b] = val
+            if b == 0:
+                rank[out] = 0
+            else:
+                prev = vals[out + b - 1]
+                rank[out + b] = rank[out + b - 1] + (1 if val != prev else 0)
+                if val - prev <= t_i and exact_id[c] != exact_id[cols[out + b - 1]]:
+                    fl = True
+        flag[i] = fl
+        return q
+
+    @_nb.njit(cache=True, nogil=True)
+    def _knn_candidates(P, un, cand, k, tol, exact_id, cap):
+        """Rows from a superset of their candidates (``cand[i]``: distinct columns, possibly with
+        ``i`` itself): the Gram-form values ``(‖u_i‖² + ‖u_j‖²) − 2 u_i·u_j`` of those columns
+        only, sorted by ``(value, column)`` by insertion (a tree returns them nearly in that
+        order), then :func:`_emit_sorted`. ``P`` are the translated, scaled points."""
+        n, kq = cand.shape
+        d = P.shape[1]
+        counts = np.zeros(n, dtype=np.int64)
+        cols = np.empty(n * cap, dtype=np.int64)
+        vals = np.empty(n * cap, dtype=np.float64)
+        rank = np.empty(n * cap, dtype=np.int64)
+        flag = np.zeros(n, dtype=np.bool_)
+        out = 0
+        sv = np.empty(kq, dtype=np.float64)
+        sc = np.empty(kq, dtype=np.int64)
+        for i in range(n):
+            m_w = 0
+            r = un[i]
+            for a in range(kq):
+                j = cand[i, a]
+                if j == i:
+                    continue
+                dot = 0.0
+                for c in range(d):
+                    dot += P[i, c] * P[j, c]
+                dd = (r + un[j]) - 2.0 * dot
+                val = dd if dd > 0.0 else 0.0
+                p = m_w
+                while p > 0 and (sv[p - 1] > val or (sv[p - 1] == val and sc[p - 1] > j)):
+                    sv[p] = sv[p - 1]
+                    sc[p] = sc[p - 1]
+                    p -= 1
+                sv[p] = val
+                sc[p] = j
+                m_w += 1
+            q = _emit_sorted(sv, sc, m_w, k, tol[i], exact_id, cols, vals, rank, flag, i, out)
+            if q < 0:
+                return counts, cols, vals, rank, flag, False
+            counts[i] = q
             out += q
         return counts, cols[:out], vals[:out], rank[:out], flag, True
 
@@ -488,7 +599,7 @@ def knn_block(gram: np.ndarray, row_norms: np.ndarray, col_norms: np.ndarray, st
     tol = np.ascontiguousarray(tol, dtype=np.float64)
     exact_id = np.ascontiguousarray(exact_id, dtype=np.int64)
     b = gram.shape[0]
-    n_parts = max(1, min(_THREADS, b // 64))
+    n_parts = max(1, min(THREADS, b // 64))
     cuts = [b * p // n_parts for p in range(n_parts + 1)]
 
     def part(p: int):
@@ -529,6 +640,31 @@ def knn_line(x: np.ndarray, sqnorms: np.ndarray, k: int, tol: np.ndarray, err: n
         np.ascontiguousarray(tol, dtype=np.float64),
         5.0 * np.ascontiguousarray(err, dtype=np.float64) + 2.0 ** -1000,
         np.ascontiguousarray(exact_id, dtype=np.int64), int(k) + 16)
+    if not ok:
+        return None
+    return counts, cols, vals, rank, flag
+
+
+def knn_candidates(points: np.ndarray, sqnorms: np.ndarray, cand: np.ndarray, k: int, tol: np.ndarray,
+                   exact_id: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The kNN rows of every point from a superset of its candidates (a tree's query, see
+    :func:`ricci_lit.geometry.knn.neighbour_table`): the Gram-form values of the candidate
+    columns only, selected, ranked and flagged as :func:`knn_block` does.
+
+    ``points`` are the translated, scaled coordinates ``[n, d]`` (no two equal), ``sqnorms``
+    their computed squared norms, ``cand`` ``int64 [n, m]`` the candidate columns of each row
+    (``i`` itself is skipped), which must hold every column whose Gram-form value could be
+    ``≤`` the row's ``k``-th value plus ``tol``. The values may differ from the blocked search's
+    in the last bits (BLAS sums the Gram product its own way) but never where it decides: a
+    row is flagged whenever rounding could order two candidates or the boundary, and flagged
+    rows are re-selected exactly. ``None`` if the output buffer overflows (many ties).
+    """
+    P = np.ascontiguousarray(points, dtype=np.float64)
+    counts, cols, vals, rank, flag, ok = _knn_candidates(
+        P, np.ascontiguousarray(sqnorms, dtype=np.float64), np.ascontiguousarray(cand, dtype=np.int64),
+        int(k), np.ascontiguousarray(tol, dtype=np.float64), np.ascontiguousarray(exact_id, dtype=np.int64),
+        int(k) + 16)
     if not ok:
         return None
     return counts, cols, vals, rank, flag

@@ -41,13 +41,14 @@ place); when neither passes, the search is used. Both give the same integers.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ricci_lit.geometry._numba import bfs_block, resolve_engine
+from ricci_lit.geometry._numba import THREADS, bfs_block, resolve_engine
 from ricci_lit.geometry.knn import KnnGraph
 
 __all__ = [
@@ -154,12 +155,32 @@ def _bfs_blocks(A: sp.csr_matrix):
             yield s0, s1, level, nxt
 
 
-def _numba_blocks(A: sp.csr_matrix) -> list[tuple[int, int]]:
+def _numba_blocks(A: sp.csr_matrix, threads: int = 1) -> list[tuple[int, int]]:
+    """Source blocks ``(s0, s1)`` of the compiled search: at most about 96 MB of bit matrices
+    in all, and at least ``threads`` blocks when there are that many 64-source words."""
     n = A.shape[0]
     words = (n + 63) // 64
-    # bound the three n x block bit matrices to about 96 MB
-    block_words = int(max(1, min(words, _GATHER_BYTES // (3 * 8 * max(n, 1)))))
+    # bound the three n x block bit matrices of every running block to about 96 MB together
+    budget = _GATHER_BYTES // max(1, threads)
+    block_words = int(max(1, min(words, budget // (3 * 8 * max(n, 1)))))
+    block_words = min(block_words, -(-words // max(1, threads)))
     return [(64 * w0, min(n, 64 * (w0 + block_words))) for w0 in range(0, words, block_words)]
+
+
+def _compiled_totals(A: sp.csr_matrix) -> tuple[int, int, int]:
+    """``(Σ distances, reached pairs, diameter)`` by the compiled search, source blocks run on
+    :data:`THREADS` threads (the kernel releases the GIL; blocks are independent, their sums
+    are integers, so the result does not depend on the split)."""
+    n = A.shape[0]
+    indptr = A.indptr.astype(np.int64)
+    indices = A.indices.astype(np.int64)
+    blocks = _numba_blocks(A, THREADS)
+    if len(blocks) == 1 or THREADS == 1:
+        parts = [bfs_block(indptr, indices, n, s0, s1) for s0, s1 in blocks]
+    else:
+        with ThreadPoolExecutor(max_workers=min(THREADS, len(blocks))) as pool:
+            parts = list(pool.map(lambda b: bfs_block(indptr, indices, n, b[0], b[1]), blocks))
+    return (sum(p[0] for p in parts), sum(p[1] for p in parts), max(p[2] for p in parts))
 
 
 def interval_bounds(adjacency: sp.spmatrix, order: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -273,11 +294,7 @@ def hop_distance_totals(graph: KnnGraph | sp.spmatrix, *, engine: str = "auto") 
     reached = 0
     diameter = 0
     if resolve_engine(engine) == "numba":
-        for s0, s1 in _numba_blocks(A):
-            t, r, d = bfs_block(A.indptr, A.indices, n, s0, s1)
-            total += t
-            reached += r
-            diameter = max(diameter, d)
+        total, reached, diameter = _compiled_totals(A)
     else:
         for _s0, _s1, level, new in _bfs_blocks(A):
             c = _popcount(new)

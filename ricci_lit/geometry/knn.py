@@ -35,7 +35,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ricci_lit.geometry._exact import gram_error_bound, near_tie_rows, power_of_two_scale, resolve_block
-from ricci_lit.geometry._numba import gram_to_sqdist, knn_block, knn_line, resolve_engine, select_rows
+from ricci_lit.geometry._numba import (THREADS, gram_to_sqdist, knn_block, knn_candidates, knn_line,
+                                      resolve_engine, select_rows)
 
 __all__ = [
     "MODES",
@@ -56,6 +57,10 @@ MODES: tuple[str, ...] = ("union", "r-compat")
 #: Row block of the distance computation; bounds peak memory at ``_BLOCK * n * 8`` bytes per
 #: temporary (about 32 MB at n = 4,000).
 _BLOCK = 1024
+#: Clouds of at most this many dimensions (and more than TREE_MIN_POINTS points, no two equal)
+#: take the k-d tree path of :func:`neighbour_table`; below that size the blocks are as fast.
+TREE_MAX_DIM = 3
+TREE_MIN_POINTS = 512
 
 
 def validate_points(X: object, name: str = "X") -> np.ndarray:
@@ -378,7 +383,8 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
         Largest neighbourhood size needed, ``1 ≤ k_max < n``.
     engine
         ``"numba"`` (per-row selection compiled, :mod:`ricci_lit.geometry._numba`), ``"numpy"`` or
-        ``"auto"``; both give identical tables.
+        ``"auto"``; both give identical neighbours and ranks, and identical squared distances
+        except on the k-d tree path (Notes, 5), where they agree to rounding.
     block_rows
         Rows per distance block (peak memory is a few ``block_rows × n`` float64 temporaries);
         the table does not depend on it.
@@ -408,6 +414,11 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
        sigmoid output) skip the blocks: a sorted order and a per-point window that provably
        holds every candidate (:func:`ricci_lit.geometry._numba.knn_line`). Both give the same
        table, bit for bit, as the blocked NumPy search (the tests compare them).
+    5. With numba, a cloud of ``2 ≤ d ≤`` :data:`TREE_MAX_DIM` dimensions (more than
+       :data:`TREE_MIN_POINTS` points, no two equal; e.g. the inputs of problems A, B and C)
+       skips the blocks too: a k-d tree's nearest points, checked to hold every candidate
+       (:func:`_tree_table`). The neighbours and ranks are the blocked search's; the stored
+       squared distances may differ in the last bits, never where they decide an order.
     """
     X = validate_points(X)
     n = X.shape[0]
@@ -417,7 +428,11 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
     use_numba = resolve_engine(engine) == "numba"
     cloud = _prepare(X)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-    line = _line_table(cloud, k_max) if use_numba and X.shape[1] == 1 else None
+    line = None  # the whole table at once, without distance blocks
+    if use_numba and X.shape[1] == 1:
+        line = _line_table(cloud, k_max)
+    elif use_numba and X.shape[1] <= TREE_MAX_DIM and not cloud.has_duplicates and n > TREE_MIN_POINTS:
+        line = _tree_table(cloud, k_max)
     for start in range(0, n if line is None else 0, int(block_rows)):
         stop = min(n, start + int(block_rows))
         err = cloud.err[start:stop]
@@ -458,9 +473,61 @@ def _line_table(cloud: _Cloud, k_max: int) -> tuple[np.ndarray, np.ndarray, np.n
     the line kernel's buffer overflows (many ties): the caller uses the blocked search."""
     x = cloud.uniq[cloud.inverse, 0]
     out = knn_line(x, cloud.u_norm[cloud.inverse], k_max, 2.0 * cloud.err, cloud.err, cloud.exact_id)
-    if out is None:
-        return None
-    counts, cols, d, rank, flag = out
+    return None if out is None else _resolve_flagged(cloud, k_max, *out)
+
+
+#: Relative margin on the tree's distances (its own rounding is ~10⁻¹⁵ relative).
+_TREE_MARGIN = 1e-9
+
+
+def _tree_table(cloud: _Cloud, k_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The table's CSR rows for a low-dimensional cloud (``2 ≤ d ≤ 3``, no two points equal)
+    from a k-d tree's candidates instead of distance blocks: ``O(n log n)`` instead of ``O(n²)``.
+
+    Each point's ``m ≥ k_max + 1`` nearest by the tree (``scipy.spatial.cKDTree``, direct
+    differences) are its candidates when they provably hold every column the blocked search
+    could keep or flag: with ``R`` the tree's ``k_max``-th distance and ``ε`` the point's
+    Gram-form error bound, a column can matter only if its exact squared distance is
+    ``≤ B = R²(1 + 10⁻⁹) + 5ε``, and the ``m``-th candidate's distance² is checked to exceed
+    ``B(1 + 10⁻⁹)``. Rows that fail the check are queried again with ``m`` doubled (up to
+    all points). The candidates' Gram-form values, selection, rank and near-tie flag are the
+    blocked search's (:func:`ricci_lit.geometry._numba.knn_candidates`) and flagged rows are
+    re-selected exactly, so the neighbours and ranks equal the blocked search's; the stored
+    squared distances may differ from its in the last bits. ``None`` when the kernel's buffer
+    overflows (many ties).
+    """
+    from scipy.spatial import cKDTree
+
+    P = cloud.uniq
+    n = P.shape[0]
+    tree = cKDTree(P)
+    m = min(n, k_max + 17)
+    todo = np.arange(n)
+    parts: list[tuple[np.ndarray, np.ndarray]] = []
+    while todo.size:
+        dist, idx = tree.query(P[todo], k=m, workers=THREADS)
+        dist = np.atleast_2d(dist)
+        idx = np.atleast_2d(idx)
+        bound = dist[:, k_max] ** 2 * (1.0 + _TREE_MARGIN) + 5.0 * cloud.err[todo] + 2.0 ** -1000
+        sure = (m >= n) | (dist[:, -1] ** 2 * (1.0 - _TREE_MARGIN) > bound * (1.0 + _TREE_MARGIN))
+        parts.append((todo[sure], idx[sure]))
+        todo = todo[~sure]
+        m = min(n, 2 * m)
+    width = max(p[1].shape[1] for p in parts)
+    cand = np.full((n, width), -1, dtype=np.int64)
+    for rows, c in parts:
+        cand[rows, :c.shape[1]] = c
+    # pad short rows with their own index (the kernel skips i itself)
+    pad = cand < 0
+    cand[pad] = np.broadcast_to(np.arange(n)[:, None], cand.shape)[pad]
+    out = knn_candidates(P, cloud.u_norm, cand, k_max, 2.0 * cloud.err, cloud.exact_id)
+    return None if out is None else _resolve_flagged(cloud, k_max, *out)
+
+
+def _resolve_flagged(cloud: _Cloud, k_max: int, counts: np.ndarray, cols: np.ndarray, d: np.ndarray,
+                     rank: np.ndarray, flag: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The whole cloud's CSR rows with each flagged row re-selected exactly from its full
+    distance row (:func:`ricci_lit.geometry._exact.resolve_block`)."""
     if not flag.any():
         return counts, cols, d, rank
     offsets = np.zeros(counts.size + 1, dtype=np.int64)

@@ -135,3 +135,17 @@ def test_sparse_matrix_input(nx_dist_matrix):
         assert len({labels[v] for v in comp}) == 1
     with pytest.raises(ValueError, match="square"):
         hop_distance_totals(sp.csr_matrix(np.zeros((3, 4))))
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+def test_threaded_source_blocks_give_the_same_integers(monkeypatch, threads):
+    """The compiled search's source blocks run on threads; any split gives the same totals."""
+    G = disjoint(nx.gnp_random_graph(300, 0.02, seed=5), nx.path_graph(70), nx.cycle_graph(33))
+    expected = oracle_totals(G)
+    monkeypatch.setattr(geo, "THREADS", threads)
+    tot = hop_distance_totals(graph_from_adjacency(G), engine="numba")
+    assert (tot.total, tot.finite_total, tot.n_components, tot.reachable_pairs, tot.diameter) == expected
+    blocks = geo._numba_blocks(geo._adjacency_of(graph_from_adjacency(G)), threads)
+    assert len(blocks) == min(threads, -(-G.number_of_nodes() // 64))
+    covered = np.concatenate([np.arange(s0, s1) for s0, s1 in blocks])
+    assert np.array_equal(covered, np.arange(G.number_of_nodes()))

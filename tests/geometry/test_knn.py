@@ -493,3 +493,136 @@ def test_a_forked_child_can_still_search_after_the_parent_did(rng):
     with ctx.Pool(1) as pool:
         got = pool.apply_async(neighbour_table, (X, 5)).get(timeout=120).indices
     assert np.array_equal(got, want)
+
+
+# --------------------------------------------------------------------------- k-d tree path (d = 2, 3)
+
+def _low_dim_case(r, kind: str, n: int, d: int) -> np.ndarray:
+    if kind == "gauss":
+        return r.standard_normal((n, d))
+    if kind == "lattice":  # many exact ties, no duplicates
+        side = int(np.ceil(n ** (1.0 / d)))
+        grid = np.stack(np.meshgrid(*[np.arange(side)] * d), -1).reshape(-1, d).astype(np.float64)
+        return grid[r.permutation(grid.shape[0])[:n]]
+    if kind == "near":  # pairs differing in the last bits
+        v = r.standard_normal((n - n // 2, d)) * 3.0
+        return np.vstack([v, v[: n // 2] * (1.0 + 2.0 ** -50)])
+    if kind == "clusters":  # dense blobs far apart: long tree queries
+        c = r.standard_normal((4, d)) * 1e3
+        return c[r.integers(0, 4, n)] + r.standard_normal((n, d)) * 1e-3
+    X = np.unique(np.round(r.standard_normal((n, d)), 2), axis=0) + 1e6  # "far": rounding-heavy Gram form
+    return X[r.permutation(X.shape[0])]
+
+
+@pytest.mark.parametrize("kind", ["gauss", "lattice", "near", "clusters", "far"])
+@pytest.mark.parametrize("d", [2, 3])
+@pytest.mark.parametrize("seed", range(3))
+def test_tree_path_equals_blocked_search(monkeypatch, seed, d, kind):
+    """A 2-D or 3-D cloud takes the k-d tree path (numba engine); its neighbours and ranks equal
+    the blocked NumPy search's, exact ties and near ties included, and its stored distances
+    agree to rounding."""
+    from ricci_lit.geometry import knn as knn_mod
+    from ricci_lit.geometry._numba import HAVE_NUMBA
+
+    if not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(knn_mod, "TREE_MIN_POINTS", 0)
+    calls = []
+    real = knn_mod._tree_table
+    monkeypatch.setattr(knn_mod, "_tree_table", lambda c, k: calls.append(k) or real(c, k))
+    r = np.random.default_rng(3000 + 10 * seed + d)
+    n = int(r.integers(30, 400))
+    X = _low_dim_case(r, kind, n, d)
+    for k in sorted({1, int(r.integers(1, min(n - 1, 60) + 1)), min(n - 1, 90)}):
+        a = neighbour_table(X, k, engine="numba")
+        b = neighbour_table(X, k, engine="numpy")
+        for name in ("indptr", "indices", "rank"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), (name, k)
+        # both are Gram-form values of the scaled cloud, each within its rounding bound
+        np.testing.assert_allclose(a.sqdist, b.sqdist, rtol=0, atol=2.0 * knn_mod._prepare(X).err.max())
+        assert a.n_distinct == b.n_distinct and a.scale_exponent == b.scale_exponent
+        for mode in ("union", "r-compat"):
+            assert edge_set(graph_from_table(a, k, mode)) == edge_set(graph_from_table(b, k, mode))
+    assert calls, "the tree path was not taken"
+
+
+def test_tree_path_is_taken_only_where_it_applies(monkeypatch, rng):
+    from ricci_lit.geometry import knn as knn_mod
+    from ricci_lit.geometry._numba import HAVE_NUMBA
+
+    if not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    calls = []
+    real = knn_mod._tree_table
+    monkeypatch.setattr(knn_mod, "_tree_table", lambda c, k: calls.append(c.uniq.shape) or real(c, k))
+    n = knn_mod.TREE_MIN_POINTS + 1
+    neighbour_table(rng.standard_normal((n, 2)), 5)
+    neighbour_table(rng.standard_normal((n, 3)), 5)
+    assert calls == [(n, 2), (n, 3)]
+    neighbour_table(rng.standard_normal((n, 4)), 5)        # too many dimensions
+    neighbour_table(rng.standard_normal((n - 1, 2)), 5)    # too few points
+    dup = rng.standard_normal((n, 2))
+    dup[1] = dup[0]
+    neighbour_table(dup, 5)                                # duplicates: blocks
+    neighbour_table(rng.standard_normal((n, 2)), 5, engine="numpy")
+    assert len(calls) == 2
+
+
+def test_tree_path_requeries_rows_whose_candidates_are_not_certain(monkeypatch):
+    """A point far from a dense blob needs more than k + 17 tree neighbours to be certain (its
+    k-th and (k+17)-th distances agree to rounding): the row is queried again, and the table
+    still equals the blocked search's."""
+    from ricci_lit.geometry import knn as knn_mod
+    from ricci_lit.geometry._numba import HAVE_NUMBA
+
+    if not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    import scipy.spatial
+
+    monkeypatch.setattr(knn_mod, "TREE_MIN_POINTS", 0)
+    queries = []
+
+    class CountingTree(scipy.spatial.cKDTree):
+        def query(self, x, *args, **kwargs):
+            queries.append(len(x))
+            return super().query(x, *args, **kwargs)
+
+    monkeypatch.setattr(scipy.spatial, "cKDTree", CountingTree)
+    r = np.random.default_rng(7)
+    X = np.vstack([r.standard_normal((200, 2)) * 1e-9, [[1e3, 0.0]], r.standard_normal((50, 2)) + 50.0])
+    a = neighbour_table(X, 5, engine="numba")
+    assert len(queries) >= 2 and queries[0] == X.shape[0] and queries[1] < X.shape[0]
+    b = neighbour_table(X, 5, engine="numpy")
+    for name in ("indptr", "indices", "rank"):
+        assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_chunk_minima_kth_equals_a_full_partition():
+    """The fused block's k-th value (chunk minima bound, then a heap over the few values below
+    it) is the row's exact k-th smallest, ties and the +inf self entry included."""
+    from ricci_lit.geometry._numba import HAVE_NUMBA, knn_block
+
+    if not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    r = np.random.default_rng(11)
+    for trial in range(40):
+        n = int(r.integers(3, 300))
+        k = int(r.integers(1, n))
+        X = r.integers(0, 3, (n, 2)).astype(np.float64) if trial % 2 else r.standard_normal((n, 4))
+        X = np.unique(X, axis=0) if trial % 2 else X
+        n = X.shape[0]
+        if n < 3:
+            continue
+        k = min(k, n - 1)
+        G = X @ X.T
+        rn = np.einsum("ij,ij->i", X, X)
+        D = np.maximum((rn[:, None] + rn[None, :]) - 2.0 * G, 0.0)
+        np.fill_diagonal(D, np.inf)
+        out = knn_block(G.copy(order="C"), rn, rn, 0, k, np.zeros(n), np.arange(n))
+        if out is None:
+            continue
+        counts, cols, vals, rank, flag = out
+        kth = np.partition(D, k - 1, axis=1)[:, k - 1]
+        assert np.array_equal(counts, (D <= kth[:, None]).sum(axis=1))
+        last = vals[np.cumsum(counts) - 1]
+        assert np.array_equal(last, kth)
