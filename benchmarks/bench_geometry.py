@@ -317,11 +317,13 @@ class Checks:
 # ----------------------------------------------------------------------------------------------
 # memory (fresh subprocess)
 # ----------------------------------------------------------------------------------------------
-def memory_child(n: int, k: int, seed: int, use_tracemalloc: bool) -> None:
-    """Entry point of the subprocess: one ricci_coefficient call, RSS before / peak after."""
+def memory_child(n: int, k: int, seed: int, use_tracemalloc: bool, kind: str = "torus") -> None:
+    """Entry point of the subprocess: one ricci_coefficient call, RSS before / peak after.
+    ``kind``: the main workload (``"torus"``, :func:`make_network`) or paper 2's
+    (``"circles"``, :func:`circles_network`)."""
     import ricci_lit
 
-    reps = make_network(n, seed)
+    reps = make_network(n, seed) if kind == "torus" else circles_network(n, seed)
     import torch  # noqa: F401  (the kNN step imports it lazily; import it before the baseline)
 
     peak_before = peak_rss_mib()          # process peak so far (imports, data)
@@ -349,9 +351,9 @@ def memory_child(n: int, k: int, seed: int, use_tracemalloc: bool) -> None:
     }))
 
 
-def measure_memory(n: int, k: int, seed: int, use_tracemalloc: bool) -> dict:
+def measure_memory(n: int, k: int, seed: int, use_tracemalloc: bool, kind: str = "torus") -> dict:
     cmd = [sys.executable, os.path.abspath(__file__), "--_memory-child", str(n), str(k),
-           "--seed", str(seed)]
+           "--seed", str(seed), "--_memory-kind", kind]
     if use_tracemalloc:
         cmd.append("--tracemalloc")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
@@ -648,6 +650,32 @@ def line_distance_ratios(ns=(2000, 4000, 10000), k: int = 30, repeats: int = 3, 
     return rows
 
 
+def large_clouds(ns, k: int, seed: int, repeats: int) -> list[dict]:
+    """One network of 7 representations at each ``n`` (both workloads), ``ricci_coefficient``
+    in a fresh subprocess per run: seconds (median of ``repeats``) and the call's peak RSS."""
+    print("-" * 100)
+    print(f"LARGE CLOUDS: ricci_coefficient(reps, k={k}) on 7 representations, fresh subprocess per run, "
+          f"median of {repeats}")
+    print("-" * 100)
+    print(f"{'workload':>9} {'n':>7} {'seconds':>9} {'peak RSS MiB':>13} {'call increase MiB':>18} "
+          f"{'ρ':>16} {'connected':>10} {'load':>5}")
+    rows = []
+    for n in ns:
+        for kind in ("torus", "circles"):
+            runs = [measure_memory(n, k, seed, False, kind) for _ in range(max(1, repeats))]
+            sec = float(np.median([r["seconds"] for r in runs]))
+            peak = max(r["peak_mib"] for r in runs)
+            inc = max(r["increase_mib"] for r in runs)
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+            row = {"workload": kind, "n": n, "k": k, "seconds": sec, "seconds_all": [r["seconds"] for r in runs],
+                   "peak_mib": peak, "increase_mib": inc, "rho": runs[0]["rho"],
+                   "all_connected": runs[0]["all_connected"], "load": load}
+            rows.append(row)
+            print(f"{kind:>9} {n:>7} {sec:>9.2f} {peak:>13.0f} {inc:>18.0f} {fmt_rho(row['rho']):>16} "
+                  f"{str(row['all_connected']):>10} {load:>5.2f}", flush=True)
+    return rows
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -696,7 +724,14 @@ def parse_args(argv=None):
                    help="run only the kNN-stage table (n = 2000, 4000, 10000 at d = 50)")
     p.add_argument("--paper2-repeats", type=int, default=3,
                    help="interleaved runs per cell of the paper-2 comparison (medians)")
+    p.add_argument("--large-only", action="store_true",
+                   help="run only the large-cloud check: one network of 7 representations at "
+                        "--large-n points, k = --k, both workloads, each in a fresh subprocess "
+                        "(seconds and peak memory)")
+    p.add_argument("--large-n", type=int, nargs="+", default=[20000],
+                   help="n of the large-cloud check (default 20000)")
     p.add_argument("--_memory-child", type=int, nargs=2, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--_memory-kind", default="torus", choices=("torus", "circles"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.quick:
         a.n = a.n or 1000
@@ -718,7 +753,8 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     if args._memory_child is not None:
-        memory_child(args._memory_child[0], args._memory_child[1], args.seed, args.tracemalloc)
+        memory_child(args._memory_child[0], args._memory_child[1], args.seed, args.tracemalloc,
+                     args._memory_kind)
         return 0
 
     import ricci_lit
@@ -753,6 +789,12 @@ def main(argv=None) -> int:
                 with open(args.json, "w") as fh:
                     json.dump(results, fh, indent=2, default=float)
             return 0
+    if args.large_only:
+        results["large_clouds"] = large_clouds(args.large_n, args.k, args.seed, args.repeats)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(results, fh, indent=2, default=float)
+        return 0
     paper2_dir = find_paper2_code(args.paper2_code)
     if args.paper2_only:
         if paper2_dir is None:

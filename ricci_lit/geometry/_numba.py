@@ -38,7 +38,7 @@ except ImportError:  # pragma: no cover - exercised only where numba is absent
     HAVE_NUMBA = False
 
 __all__ = ["HAVE_NUMBA", "THREADS", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist", "knn_block", "knn_line",
-           "knn_candidates"]
+           "knn_candidates", "symmetric_csr"]
 
 ENGINES = ("auto", "numba", "numpy")
 
@@ -84,7 +84,9 @@ if HAVE_NUMBA:
         return (x * _H01) >> np.uint64(56)
 
     @_nb.njit(cache=True, nogil=True)
-    def _bfs_block(indptr, indices, n, s0, s1, dist, write_dist):
+    def _bfs_block_dense(indptr, indices, n, s0, s1, dist, write_dist):
+        """All sources ``s0 … s1−1`` at once, 64 to a word: per level, every word of every active
+        neighbour is ORed (a loop the compiler vectorises); best for few words."""
         bw = (s1 - s0 + 63) // 64
         visited = np.zeros((n, bw), dtype=np.uint64)
         frontier = np.zeros((n, bw), dtype=np.uint64)
@@ -152,6 +154,111 @@ if HAVE_NUMBA:
             diameter = level
             frontier, nxt = nxt, frontier
             active, nxt_active = nxt_active, active
+        return total, reached, diameter
+
+    @_nb.njit(cache=True, nogil=True)
+    def _bfs_block_sparse(indptr, indices, n, s0, s1, dist, write_dist):
+        """All sources ``s0 … s1−1`` at once, 64 to a word, keeping for every vertex the list of
+        its frontier's non-empty words: a level ORs only those words of each active neighbour,
+        and clears and masks only the words it touched. When sources that are close in the
+        graph share words (see :func:`ricci_lit.geometry.distances.hop_distance_totals`, which
+        relabels vertices in a bandwidth-reducing order), a word is on a vertex's frontier for
+        a few levels only, so a level costs far less than ``|E| · words``."""
+        bw = (s1 - s0 + 63) // 64
+        visited = np.zeros((n, bw), dtype=np.uint64)
+        frontier = np.zeros((n, bw), dtype=np.uint64)
+        nxt = np.zeros((n, bw), dtype=np.uint64)
+        # f_cnt[v], f_idx[v, :f_cnt[v]]: the non-empty words of frontier[v] (same for nxt)
+        f_cnt = np.zeros(n, dtype=np.int64)
+        f_idx = np.zeros((n, bw), dtype=np.int32)
+        x_cnt = np.zeros(n, dtype=np.int64)
+        x_idx = np.zeros((n, bw), dtype=np.int32)
+        touched = np.zeros(bw, dtype=np.int32)
+        # seen[v]: sources that have reached v; a vertex reached by every source of the block
+        # gains nothing more and is skipped
+        seen = np.zeros(n, dtype=np.int64)
+        n_src = s1 - s0
+        for s in range(s0, s1):
+            loc = s - s0
+            w = loc // 64
+            bit = np.uint64(1) << np.uint64(loc % 64)
+            visited[s, w] |= bit
+            frontier[s, w] |= bit
+            f_idx[s, 0] = w
+            f_cnt[s] = 1
+            seen[s] += 1
+        total = 0
+        reached = 0
+        diameter = 0
+        level = 0
+        while True:
+            level += 1
+            cnt = 0
+            for v in range(n):
+                row = nxt[v]
+                for a in range(x_cnt[v]):  # clear what this buffer held two levels ago
+                    row[x_idx[v, a]] = np.uint64(0)
+                x_cnt[v] = 0
+                if seen[v] == n_src:
+                    continue
+                listed = 0
+                active = 0
+                for p in range(indptr[v], indptr[v + 1]):
+                    fc = f_cnt[indices[p]]
+                    listed += fc
+                    active += 1 if fc > 0 else 0
+                m = 0
+                if listed * 8 > active * bw:  # dense frontiers: OR whole rows (vectorised)
+                    for p in range(indptr[v], indptr[v + 1]):
+                        u = indices[p]
+                        if f_cnt[u] == 0:
+                            continue
+                        fu = frontier[u]
+                        for w in range(bw):
+                            row[w] |= fu[w]
+                    for w in range(bw):
+                        touched[w] = w
+                    m = bw
+                else:
+                    for p in range(indptr[v], indptr[v + 1]):
+                        u = indices[p]
+                        fu = frontier[u]
+                        for a in range(f_cnt[u]):
+                            w = f_idx[u, a]
+                            if row[w] == np.uint64(0):
+                                touched[m] = w
+                                m += 1
+                            row[w] |= fu[w]
+                c = 0
+                q = 0
+                vis = visited[v]
+                for a in range(m):
+                    w = touched[a]
+                    x = row[w] & ~vis[w]
+                    row[w] = x
+                    if x != np.uint64(0):
+                        vis[w] |= x
+                        x_idx[v, q] = w
+                        q += 1
+                        c += _popcount64(x)
+                        if write_dist:
+                            base = w * 64
+                            while x != np.uint64(0):
+                                low = x & (~x + np.uint64(1))
+                                b = _popcount64(low - np.uint64(1))  # index of the lowest set bit
+                                dist[v, s0 + base + b] = level
+                                x ^= low
+                x_cnt[v] = q
+                seen[v] += c
+                cnt += c
+            if cnt == 0:
+                break
+            total += level * cnt
+            reached += cnt
+            diameter = level
+            frontier, nxt = nxt, frontier
+            f_cnt, x_cnt = x_cnt, f_cnt
+            f_idx, x_idx = x_idx, f_idx
         return total, reached, diameter
 
     @_nb.njit(cache=True, inline="always")
@@ -542,6 +649,72 @@ if HAVE_NUMBA:
         return counts, cols[:out], vals[:out], rank[:out], flag, True
 
 
+if HAVE_NUMBA:
+    @_nb.njit(cache=True)
+    def _symmetric_csr(n, src, dst):
+        """CSR of the simple undirected graph with an edge for every ``(src[e], dst[e])``,
+        ``src`` non-decreasing, no self loops: counting sort of the reversed arcs, then each row
+        merged, deduplicated with a stamp array and sorted by insertion (rows are short)."""
+        m = src.size
+        # out-arcs are grouped by row already; in-arcs by a counting sort on dst
+        in_ptr = np.zeros(n + 1, dtype=np.int64)
+        for e in range(m):
+            in_ptr[dst[e] + 1] += 1
+        for v in range(n):
+            in_ptr[v + 1] += in_ptr[v]
+        fill = in_ptr[:-1].copy()
+        in_src = np.empty(m, dtype=np.int64)
+        for e in range(m):
+            d = dst[e]
+            in_src[fill[d]] = src[e]
+            fill[d] += 1
+        out_ptr = np.zeros(n + 1, dtype=np.int64)
+        for e in range(m):
+            out_ptr[src[e] + 1] += 1
+        for v in range(n):
+            out_ptr[v + 1] += out_ptr[v]
+        stamp = np.full(n, -1, dtype=np.int64)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        indices = np.empty(2 * m, dtype=np.int64)
+        pos = 0
+        for v in range(n):
+            start = pos
+            for e in range(out_ptr[v], out_ptr[v + 1]):
+                j = dst[e]
+                if stamp[j] != v:
+                    stamp[j] = v
+                    indices[pos] = j
+                    pos += 1
+            for e in range(in_ptr[v], in_ptr[v + 1]):
+                j = in_src[e]
+                if stamp[j] != v:
+                    stamp[j] = v
+                    indices[pos] = j
+                    pos += 1
+            for a in range(start + 1, pos):  # insertion sort of the row
+                x = indices[a]
+                b = a
+                while b > start and indices[b - 1] > x:
+                    indices[b] = indices[b - 1]
+                    b -= 1
+                indices[b] = x
+            indptr[v + 1] = pos
+        return indptr, indices[:pos].copy()
+
+
+def symmetric_csr(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(indptr, indices)`` of the simple undirected graph ``A ∨ Aᵀ`` of the arcs
+    ``src[e] → dst[e]`` (``src`` non-decreasing, ``src ≠ dst``), rows sorted: the same arrays as
+    ``np.unique`` of the keys ``i·n + j`` of both directions, in ``O(|E|)`` plus short row sorts."""
+    return _symmetric_csr(int(n), np.ascontiguousarray(src, dtype=np.int64),
+                          np.ascontiguousarray(dst, dtype=np.int64))
+
+
+#: Above this many 64-source words per block the BFS keeps per-vertex lists of non-empty
+#: frontier words (:func:`_bfs_block_sparse`); at or below it, the plain word loop is faster.
+SPARSE_BFS_WORDS = 24
+
+
 def bfs_block(indptr: np.ndarray, indices: np.ndarray, n: int, s0: int, s1: int,
               dist: np.ndarray | None = None) -> tuple[int, int, int]:
     """BFS from sources ``s0 … s1−1`` at once; returns ``(Σ distances, reached pairs, max level)``.
@@ -552,8 +725,9 @@ def bfs_block(indptr: np.ndarray, indices: np.ndarray, n: int, s0: int, s1: int,
     write = dist is not None
     if dist is None:
         dist = np.zeros((1, 1), dtype=np.int32)
-    total, reached, diameter = _bfs_block(indptr.astype(np.int64), indices.astype(np.int64),
-                                          int(n), int(s0), int(s1), dist, write)
+    kernel = _bfs_block_sparse if (int(s1) - int(s0) + 63) // 64 > SPARSE_BFS_WORDS else _bfs_block_dense
+    total, reached, diameter = kernel(indptr.astype(np.int64), indices.astype(np.int64),
+                                      int(n), int(s0), int(s1), dist, write)
     return int(total), int(reached), int(diameter)
 
 

@@ -46,9 +46,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
 
-from ricci_lit.geometry._numba import THREADS, bfs_block, resolve_engine
+from ricci_lit.geometry._numba import SPARSE_BFS_WORDS, THREADS, bfs_block, resolve_engine
 from ricci_lit.geometry.knn import KnnGraph
 
 __all__ = [
@@ -170,11 +170,17 @@ def _numba_blocks(A: sp.csr_matrix, threads: int = 1) -> list[tuple[int, int]]:
 def _compiled_totals(A: sp.csr_matrix) -> tuple[int, int, int]:
     """``(Σ distances, reached pairs, diameter)`` by the compiled search, source blocks run on
     :data:`THREADS` threads (the kernel releases the GIL; blocks are independent, their sums
-    are integers, so the result does not depend on the split)."""
+    are integers, so the result does not depend on the split). Blocks of more than
+    ``SPARSE_BFS_WORDS`` words use the word-list kernel, for which the vertices are first
+    relabelled in reverse Cuthill–McKee order (the totals do not depend on the labels)."""
     n = A.shape[0]
+    blocks = _numba_blocks(A, THREADS)
+    if max(-(-(s1 - s0) // 64) for s0, s1 in blocks) > SPARSE_BFS_WORDS:
+        # the word-list kernel: relabel so that sources close in the graph share words
+        perm = reverse_cuthill_mckee(A, symmetric_mode=True)
+        A = A[perm][:, perm].tocsr()
     indptr = A.indptr.astype(np.int64)
     indices = A.indices.astype(np.int64)
-    blocks = _numba_blocks(A, THREADS)
     if len(blocks) == 1 or THREADS == 1:
         parts = [bfs_block(indptr, indices, n, s0, s1) for s0, s1 in blocks]
     else:

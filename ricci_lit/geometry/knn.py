@@ -36,7 +36,7 @@ import scipy.sparse as sp
 
 from ricci_lit.geometry._exact import gram_error_bound, near_tie_rows, power_of_two_scale, resolve_block
 from ricci_lit.geometry._numba import (THREADS, gram_to_sqdist, knn_block, knn_candidates, knn_line,
-                                      resolve_engine, select_rows)
+                                      resolve_engine, select_rows, symmetric_csr)
 
 __all__ = [
     "MODES",
@@ -584,6 +584,20 @@ def tie_decided(table: NeighbourTable, k: int, mode: str = "union") -> np.ndarra
     return out
 
 
+def _symmetric_adjacency(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR ``(indptr, indices)`` of the undirected simple graph ``A ∨ Aᵀ`` of the arcs
+    ``src → dst`` (``src`` non-decreasing), rows sorted: compiled when numba is there, else every
+    arc in both directions as one sorted set of keys ``i·n + j`` (CSR order, no duplicates);
+    the arrays are the same."""
+    if resolve_engine("auto") == "numba":
+        return symmetric_csr(n, src, dst)
+    keys = np.unique(np.concatenate([src * n + dst, dst * n + src]))
+    rows = keys // n
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return indptr, keys - rows * n
+
+
 def graph_from_table(table: NeighbourTable, k: int, mode: str) -> KnnGraph:
     """The kNN graph for one ``k ≤ table.k_max`` as a prefix of a :class:`NeighbourTable`.
 
@@ -600,13 +614,8 @@ def graph_from_table(table: NeighbourTable, k: int, mode: str) -> KnnGraph:
     counts = np.diff(table.indptr)
     src = np.repeat(np.arange(n, dtype=np.int64), counts)[mask]
     dst = table.indices[mask]
-    # the undirected simple graph A ∨ Aᵀ: every directed edge in both directions, as one sorted
-    # set of keys i·n + j, which is CSR order (row-major, sorted indices) with no duplicates
-    keys = np.unique(np.concatenate([src * n + dst, dst * n + src]))
-    rows = keys // n
-    cols = keys - rows * n
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    indptr, cols = _symmetric_adjacency(n, src, dst)
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     adjacency = sp.csr_matrix((np.ones(cols.size, dtype=np.int8), cols, indptr), shape=(n, n))
     adjacency.has_sorted_indices = True
     simple_degree = np.diff(indptr)

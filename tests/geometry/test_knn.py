@@ -626,3 +626,25 @@ def test_chunk_minima_kth_equals_a_full_partition():
         assert np.array_equal(counts, (D <= kth[:, None]).sum(axis=1))
         last = vals[np.cumsum(counts) - 1]
         assert np.array_equal(last, kth)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_symmetric_csr_equals_the_sorted_key_set(seed):
+    """The compiled A ∨ Aᵀ builder gives the arrays of the np.unique construction."""
+    from ricci_lit.geometry._numba import HAVE_NUMBA, symmetric_csr
+
+    if not HAVE_NUMBA:
+        pytest.skip("numba is not installed")
+    r = np.random.default_rng(seed)
+    n = int(r.integers(1, 200))
+    m = int(r.integers(0, 6 * n))
+    src = np.sort(r.integers(0, n, m))
+    dst = r.integers(0, n, m)
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    keys = np.unique(np.concatenate([src * n + dst, dst * n + src]))
+    rows = keys // n
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    got_ptr, got_idx = symmetric_csr(n, src, dst)
+    assert np.array_equal(got_ptr, indptr) and np.array_equal(got_idx, keys - rows * n)
