@@ -722,6 +722,8 @@ def parse_args(argv=None):
                    help="run only the hop-distance table on a 1-D layer (interval path vs search)")
     p.add_argument("--knn-only", action="store_true",
                    help="run only the kNN-stage table (n = 2000, 4000, 10000 at d = 50)")
+    p.add_argument("--paper2-cells", type=str, nargs="+", default=None, metavar="N,K",
+                   help="cells of the paper-2 comparison (default 1000,30 2000,30 2000,90 4000,30)")
     p.add_argument("--paper2-repeats", type=int, default=3,
                    help="interleaved runs per cell of the paper-2 comparison (medians)")
     p.add_argument("--large-only", action="store_true",
@@ -799,7 +801,10 @@ def main(argv=None) -> int:
     if args.paper2_only:
         if paper2_dir is None:
             return 2
-        return finish_paper2(run_paper2_comparison(paper2_dir, args.paper2_repeats, seed=args.seed),
+        grid = PAPER2_GRID if not args.paper2_cells else tuple(
+            tuple(int(v) for v in cell.split(",")) for cell in args.paper2_cells)
+        return finish_paper2(run_paper2_comparison(paper2_dir, args.paper2_repeats, grid=grid,
+                                                   seed=args.seed),
                              checks, results, args)
 
     # warm-up: imports torch (used lazily by the kNN step), sklearn, scipy's csgraph

@@ -24,6 +24,8 @@ installed ``engine="auto"`` falls back to NumPy.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -750,8 +752,8 @@ def select_rows(D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 
-def knn_block(gram: np.ndarray, row_norms: np.ndarray, col_norms: np.ndarray, start: int, k: int,
-              tol: np.ndarray, exact_id: np.ndarray
+def knn_block(gram: np.ndarray | None, row_norms: np.ndarray, col_norms: np.ndarray, start: int, k: int,
+              tol: np.ndarray, exact_id: np.ndarray, operands: tuple[np.ndarray, np.ndarray] | None = None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """One block of the kNN search in one compiled, row-parallel pass (both cores).
 
@@ -762,34 +764,73 @@ def knn_block(gram: np.ndarray, row_norms: np.ndarray, col_norms: np.ndarray, st
     different exact points within ``tol`` of each other, or a value outside within ``tol`` of the
     ``k``-th), exactly as :func:`select_rows` and
     :func:`ricci_lit.geometry._exact.near_tie_rows` give them. ``None`` when a row has too many
-    tied candidates for the fixed per-row buffer; ``gram`` then holds the distances and the caller
-    selects with :func:`select_rows`.
+    tied candidates for the fixed per-row buffer; the caller then selects with
+    :func:`select_rows` from a distance block it forms itself.
+
+    With ``gram=None`` and ``operands=(L, R)`` each thread forms its own rows of the Gram block
+    ``L @ Rᵀ`` right before selecting them: the product runs in the threads too, with BLAS held
+    to one thread (:func:`single_threaded_blas`) so that its idle workers do not spin on the
+    cores the selection needs. A sixth element is then returned: the squared distances the
+    selection saw (``[b, n]``) when a row is flagged, else ``None``.
     """
-    if not (gram.flags.c_contiguous and gram.dtype == np.float64):
-        raise ValueError("gram must be a C-contiguous float64 array")
+    if gram is None:
+        if operands is None:
+            raise ValueError("knn_block needs gram or operands")
+        left, right = operands
+        b = left.shape[0]
+    else:
+        if not (gram.flags.c_contiguous and gram.dtype == np.float64):
+            raise ValueError("gram must be a C-contiguous float64 array")
+        b = gram.shape[0]
     cap = int(k) + 16
     rn = np.ascontiguousarray(row_norms, dtype=np.float64)
     cn = np.ascontiguousarray(col_norms, dtype=np.float64)
     tol = np.ascontiguousarray(tol, dtype=np.float64)
     exact_id = np.ascontiguousarray(exact_id, dtype=np.int64)
-    b = gram.shape[0]
     n_parts = max(1, min(THREADS, b // 64))
     cuts = [b * p // n_parts for p in range(n_parts + 1)]
 
+    blocks: list[np.ndarray | None] = [None] * n_parts
+
     def part(p: int):
         a, e = cuts[p], cuts[p + 1]
-        return _knn_block(gram[a:e], rn[a:e], cn, int(start) + a, int(k), tol[a:e], exact_id, cap)
+        g = gram[a:e] if gram is not None else np.ascontiguousarray(left[a:e] @ right.T)
+        blocks[p] = g
+        return _knn_block(g, rn[a:e], cn, int(start) + a, int(k), tol[a:e], exact_id, cap)
 
     if n_parts == 1:
         parts = [part(0)]
     else:  # the kernel releases the GIL: one thread per contiguous slice of rows
-        with ThreadPoolExecutor(max_workers=n_parts) as pool:
+        with single_threaded_blas(), ThreadPoolExecutor(max_workers=n_parts) as pool:
             parts = list(pool.map(part, range(n_parts)))
     counts, cols, vals, rank, flag, ok = (np.concatenate([q[i] for q in parts]) for i in range(6))
     if not ok.all():
         return None
     keep = np.arange(cap)[None, :] < counts[:, None]
-    return counts, cols[keep], vals[keep], rank[keep], flag
+    out = (counts, cols[keep], vals[keep], rank[keep], flag)
+    if gram is not None:
+        return out
+    # the distances the selection saw, for the exact re-selection of flagged rows
+    return out + ((np.vstack(blocks) if n_parts > 1 else blocks[0]) if flag.any() else None,)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return None
+    return ThreadpoolController()
+
+
+def single_threaded_blas() -> contextlib.AbstractContextManager:
+    """A context in which BLAS uses one thread (``threadpoolctl``): for code that runs its own
+    threads, since OpenBLAS's idle workers spin and slow them down on a 2-core machine. Results
+    do not depend on it."""
+    controller = _blas_controller()
+    if controller is None:  # pragma: no cover
+        return contextlib.nullcontext()
+    return controller.limit(limits=1, user_api="blas")
 
 
 def knn_line(x: np.ndarray, sqnorms: np.ndarray, k: int, tol: np.ndarray, err: np.ndarray,

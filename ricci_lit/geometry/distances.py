@@ -307,7 +307,8 @@ def hop_distance_totals(graph: KnnGraph | sp.spmatrix, *, engine: str = "auto") 
             total += level * c
             reached += c
             diameter = max(diameter, level)
-    n_comp, _ = components(A)
+    # every ordered pair reached ⇔ one component (n ≤ 1 is one component or none)
+    n_comp = 1 if n > 0 and reached == n * (n - 1) else components(A)[0]
     connected = n_comp == 1
     return DistanceTotals(
         total=float(total) if connected else float("inf"),

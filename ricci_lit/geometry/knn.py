@@ -438,14 +438,12 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
         err = cloud.err[start:stop]
         fused = None
         if use_numba and not cloud.has_duplicates:  # one compiled, row-parallel pass
-            D = cloud.uniq[cloud.inverse[start:stop]] @ cloud.uniq.T
-            fused = knn_block(D, cloud.u_norm[start:stop], cloud.u_norm, start, k_max, 2.0 * err,
-                              cloud.exact_id)
-        else:
-            D = _block_sqdist(cloud, start, stop, use_numba)
+            fused = knn_block(None, cloud.u_norm[start:stop], cloud.u_norm, start, k_max, 2.0 * err,
+                              cloud.exact_id, operands=(cloud.uniq[start:stop], cloud.uniq))
         if fused is not None:
-            counts, cols, d, rank, flag = fused
+            counts, cols, d, rank, flag, D = fused
         else:  # numpy, duplicates, or rows with many tied candidates
+            D = _block_sqdist(cloud, start, stop, use_numba)
             counts, cols, d = _select_sorted(D, k_max, use_numba)
             rank = _dense_rank(counts, d)
             flag = near_tie_rows(D, counts, cols, d, cloud.exact_id, err)
