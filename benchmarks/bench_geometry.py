@@ -550,8 +550,8 @@ def knn_stage_ratios(ns=(2000, 4000, 10000), d: int = 50, k: int = 30, repeats: 
     """Median seconds, interleaved in this process, at dimension ``d``: ``neighbour_table`` (the
     fused compiled path), the unfused chain it replaced (Gram block, single-threaded selection,
     NumPy rank and near-tie pass), and the bare arithmetic: the blocked Gram product alone and
-    with ``np.argpartition`` of the ``k + 1`` smallest per row. Also the line path (``d = 1``)
-    against the blocked search on the same points."""
+    with ``np.argpartition`` of the ``k + 1`` smallest per row. Also the line path (``d = 1``), and
+    the k-d tree path (``d = 2``) against the distance blocks on the same points."""
     import statistics
 
     from ricci_lit.geometry import knn as K
@@ -572,20 +572,30 @@ def knn_stage_ratios(ns=(2000, 4000, 10000), d: int = 50, k: int = 30, repeats: 
             if select:
                 np.argpartition(G, k, axis=1)
 
+    def blocked(P):  # the same cloud through the distance blocks (the tree path switched off)
+        saved = K.TREE_MAX_DIM
+        K.TREE_MAX_DIM = 0
+        try:
+            return K.neighbour_table(P, k)
+        finally:
+            K.TREE_MAX_DIM = saved
+
     rng = np.random.default_rng(seed)
     rows = []
     print()
     print("-" * 100)
     print(f"kNN STAGE at d = {d}, k = {k}: medians of {repeats} interleaved runs (ms)")
     print(f"{'n':>6} {'neighbour_table':>16} {'unfused (before)':>17} {'GEMM':>7} {'GEMM+argpart':>13} "
-          f"{'÷ GEMM+sel':>11} {'line d=1':>9} {'blocked d=1':>12} {'load':>5}")
+          f"{'÷ GEMM+sel':>11} {'line d=1':>9} {'tree d=2':>9} {'blocks d=2':>11} {'load':>5}")
     for n in ns:
         X = np.maximum(rng.standard_normal((n, d)) @ rng.standard_normal((d, d)), 0.0)
         x = 1.0 / (1.0 + np.exp(-rng.standard_normal(n)))  # a sigmoid output: distinct points
+        P2 = rng.standard_normal((n, 2))                   # a 2-D input (problems A, B, C)
         fns = {"table": lambda: K.neighbour_table(X, k), "unfused": lambda: unfused(X),
                "gemm": lambda: gemm(X, False), "gemm_select": lambda: gemm(X, True),
                "line": lambda: K.neighbour_table(x, k),
-               "line_blocked": lambda: K.neighbour_table(x[:, None] * np.ones((1, 2)), k)}
+               "tree2": lambda: K.neighbour_table(P2, k),
+               "blocked2": lambda: blocked(P2)}
         for f in fns.values():
             f()
         ts = {name: [] for name in fns}
@@ -596,10 +606,10 @@ def knn_stage_ratios(ns=(2000, 4000, 10000), d: int = 50, k: int = 30, repeats: 
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"{n:>6} {med['table'] * 1e3:>16.1f} {med['unfused'] * 1e3:>17.1f} {med['gemm'] * 1e3:>7.1f} "
               f"{med['gemm_select'] * 1e3:>13.1f} {med['table'] / med['gemm_select']:>10.2f}× "
-              f"{med['line'] * 1e3:>9.1f} {med['line_blocked'] * 1e3:>12.1f} {load:>5.2f}")
+              f"{med['line'] * 1e3:>9.1f} {med['tree2'] * 1e3:>9.1f} {med['blocked2'] * 1e3:>11.1f} {load:>5.2f}")
         rows.append({"n": n, "d": d, "k": k, "seconds": med, "loadavg_1min": load})
-    print("(line d=1: sigmoid-like points on a line by the sorted path; blocked d=1: the same points "
-          "as a 2-column cloud, which takes the blocked search)")
+    print("(line d=1: sigmoid-like points on a line by the sorted path; tree d=2: Gaussian points in the "
+          "plane by the k-d tree path; blocks d=2: the same points through the distance blocks)")
     return rows
 
 
