@@ -1,19 +1,19 @@
 """Torch path for the per-layer totals: kNN and hop-distance totals batched over layers.
 
 Used by :func:`ricci_lit.geometry.coefficients.geometry_table` with ``backend="torch"``. It computes the same
-quantities as the NumPy path (identical totals wherever the two agree on the neighbour order,
-which they do exactly on data whose distances are computed exactly, e.g. duplicated or
-integer-valued points, and in practice on data without floating-point near-ties), on CUDA when
-``device="auto"`` finds a GPU and on the CPU otherwise.
+quantities as the NumPy path, with the same exact tie rule, on CUDA when ``device="auto"``
+finds a GPU and on the CPU otherwise.
 
 Method
 ------
 * Distances: squared Euclidean in float64 between distinct points (``torch.unique``), gathered
   back, self set to ``+inf``; a stable sort of each row orders candidates by
   ``(distance, index)``, as :func:`ricci_lit.geometry.knn.neighbour_table` does (after the same
-  exact power-of-two scale, so the result does not depend on the scale of the data). Unlike the
-  NumPy path, near ties within the Gram form's rounding are *not* re-decided exactly here, and
-  ``n_tie_decided`` counts equal computed distances at positions ``k`` and ``k + 1``.
+  exact power-of-two scale, so the result does not depend on the scale of the data). As on the
+  NumPy path, rows whose first ``max(ks) + 1`` places the Gram form's rounding could have
+  decided (two computed distances of different points within twice its error bound) are
+  re-selected in exact arithmetic, on the CPU; ``n_tie_decided`` counts exact ties at places
+  ``k`` and ``k + 1``.
 * Graph for ``k``: out-neighbours are the first ``k`` entries (union) or every entry with
   distance ``≤`` the ``k``-th (r-compat); dense ``A = A_dir ∨ A_dirᵀ``.
 * Forman total without touching edges: ``Σ_e (4 − d_i − d_j) = 4|E| − Σ_i d_i²`` (union) and
@@ -31,28 +31,66 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ricci_lit.geometry._exact import power_of_two_scale
+from ricci_lit.geometry._exact import gram_error_bound, power_of_two_scale, resolve_block
 
 from ricci_lit._device import resolve_device
 
 __all__ = ["resolve_device", "geometry_table_torch"]
 
 
-def _sorted_neighbours(X: np.ndarray, dev):
+def _sorted_neighbours(X: np.ndarray, dev, k_max: int):
+    """Each row's columns sorted by ``(distance, index)`` and the dense rank of its distance,
+    with rows whose first ``k_max + 1`` places rounding could have decided re-selected exactly.
+
+    Returns ``(order, rank, n_distinct)`` as ``[n, n]`` tensors on ``dev``: ``order[i]`` the
+    columns of row ``i``, ``rank[i, p]`` the dense rank of the ``p``-th one's distance (exact in
+    the first ``k_max + 1`` places). A row is re-selected (on the CPU, by
+    :func:`ricci_lit.geometry._exact.resolve_block`, as the NumPy path does) when two of its
+    first ``k_max + 2`` computed distances of different points are within twice the Gram-form
+    error bound of each other.
+    """
     import torch
 
-    X, _ = power_of_two_scale(np.asarray(X, dtype=np.float64))  # exact: scale-free, as knn
-    x = torch.from_numpy(np.ascontiguousarray(X - X[0])).to(dev)  # as knn.neighbour_table
+    scaled, _ = power_of_two_scale(np.asarray(X, dtype=np.float64))  # exact: scale-free, as knn
+    n, d = scaled.shape
+    x = torch.from_numpy(np.ascontiguousarray(scaled - scaled[0])).to(dev)  # as knn.neighbour_table
     uniq, inverse = torch.unique(x, dim=0, return_inverse=True)
     norms = (uniq * uniq).sum(1)
     du = norms[:, None] + norms[None, :] - 2.0 * (uniq @ uniq.T)
     du.clamp_(min=0.0)
     du.fill_diagonal_(0.0)
     D = du[inverse][:, inverse]
-    n = D.shape[0]
     D[torch.arange(n, device=dev), torch.arange(n, device=dev)] = float("inf")
     Ds, order = torch.sort(D, dim=1, stable=True)
-    return Ds, order, int(uniq.shape[0])
+    new = torch.ones_like(Ds, dtype=torch.int64)
+    new[:, 1:] = (Ds[:, 1:] != Ds[:, :-1]).to(torch.int64)
+    new[:, 0] = 0
+    rank = torch.cumsum(new, dim=1)
+    # near ties: the exact points (rows of the scaled cloud; the translation may merge some)
+    exact_points, exact_id = np.unique(scaled, axis=0, return_inverse=True)
+    exact_id = exact_id.reshape(-1).astype(np.int64)
+    err = gram_error_bound(norms.cpu().numpy(), d)[inverse.cpu().numpy()]
+    K = min(n - 1, k_max + 1)  # places that must be exact: k_max and the tie at k_max + 1
+    W = min(n - 1, K + 1)
+    head = Ds[:, :W].cpu().numpy()
+    head_cols = order[:, :W].cpu().numpy()
+    close = (np.diff(head, axis=1) <= 2.0 * err[:, None]) & \
+        (exact_id[head_cols[:, 1:]] != exact_id[head_cols[:, :-1]])
+    flagged = np.nonzero(close.any(axis=1))[0]
+    if flagged.size:
+        order_np, rank_np = order.cpu().numpy(), rank.cpu().numpy()
+        for i in flagged:
+            row = D[i].cpu().numpy()
+            c = np.count_nonzero(head[i] <= head[i, K - 1])
+            _, cols, _, rk = resolve_block(exact_id, exact_points, err[i:i + 1], row[None], int(i), K,
+                                           np.ones(1, dtype=bool), np.array([c]), head_cols[i, :c],
+                                           head[i, :c], rank_np[i, :c])
+            rest = order_np[i][~np.isin(order_np[i], cols)]
+            order_np[i] = np.concatenate([cols, rest])
+            rank_np[i] = np.concatenate([rk, rk[-1] + 1 + np.arange(rest.size)])
+        order = torch.from_numpy(order_np).to(dev)
+        rank = torch.from_numpy(rank_np).to(dev)
+    return order, rank, int(exact_points.shape[0])
 
 
 def geometry_table_torch(
@@ -75,20 +113,20 @@ def geometry_table_torch(
     dev = resolve_device(device)
     mm_dtype = torch.float16 if dev.type == "cuda" else torch.float32
     n = reps[0].shape[0]
-    tables = [_sorted_neighbours(X, dev) for X in reps]
+    tables = [_sorted_neighbours(X, dev, max(int(k) for k in ks)) for X in reps]
     M = len(reps)
     rows = []
     eye = torch.eye(n, dtype=torch.bool, device=dev)
     for k in ks:
         A_dir = torch.zeros((M, n, n), dtype=torch.bool, device=dev)
-        ties = [int((Ds[:, k - 1] == Ds[:, k]).sum()) if mode == "union" else 0
-                for Ds, _, _ in tables]
-        for l, (Ds, order, _) in enumerate(tables):
+        ties = [int((rank[:, k - 1] == rank[:, k]).sum()) if mode == "union" and k < n - 1 else 0
+                for _, rank, _ in tables]
+        for l, (order, rank, _) in enumerate(tables):
             if mode == "union":
-                mask = torch.zeros_like(Ds, dtype=torch.bool)
+                mask = torch.zeros_like(rank, dtype=torch.bool)
                 mask[:, :k] = True
             else:
-                mask = Ds <= Ds[:, k - 1 : k]
+                mask = rank <= rank[:, k - 1 : k]
             A_dir[l].scatter_(1, order, mask)
         A = A_dir | A_dir.transpose(1, 2)
         Af = A.to(mm_dtype)

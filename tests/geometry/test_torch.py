@@ -104,3 +104,45 @@ def test_cuda_equals_numpy(mode):  # pragma: no cover - run on GPU machines only
         got = geometry_table(reps, [1, 3, 7], curvature="augmented-forman", mode=mode,
                              backend="torch", device="cuda")
         _compare(ref, got)
+
+
+def _near_duplicates(seed: int, d: int) -> np.ndarray:
+    """Groups of exact duplicates and points differing from them in the last bits (where the
+    Gram form rounds their distances to 0 or to each other), behind a few ordinary points."""
+    rng = np.random.default_rng(seed)
+    parts = [rng.standard_normal((4, d)) * 4.0]
+    for _ in range(3):
+        c = rng.standard_normal(d) * 3.0
+        parts.append(np.repeat(c[None], 4, axis=0))
+        parts.append(c + rng.integers(-4, 5, size=(6, d)) * np.spacing(np.abs(c)))
+    X = np.vstack(parts)
+    return X[rng.permutation(X.shape[0])]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("mode", ["union", "r-compat"])
+def test_torch_path_decides_near_ties_exactly(seed, mode):
+    """Issue 12, item 4, on the torch path: near duplicates give the NumPy path's (exact) graphs,
+    totals and tie counts."""
+    reps = [_near_duplicates(seed, d) for d in (2, 3, 5)]
+    ks = [1, 2, 4, 6]
+    ref = geometry_table(reps, ks, mode=mode)
+    got = geometry_table(reps, ks, mode=mode, backend="torch", device="cpu")
+    _compare(ref, got)
+    assert ref["n_tie_decided"].sum() > 0 or mode == "r-compat"
+
+
+def test_torch_path_reselects_flagged_rows(monkeypatch):
+    """The rows the Gram form cannot order are sent to the exact re-selection (and only those
+    rows change)."""
+    import ricci_lit.geometry._torch as tmod
+
+    calls = []
+    real = tmod.resolve_block
+    monkeypatch.setattr(tmod, "resolve_block", lambda *a, **kw: calls.append(a[4]) or real(*a, **kw))
+    X = _near_duplicates(0, 3)
+    tmod._sorted_neighbours(X, torch.device("cpu"), 4)
+    assert calls  # near duplicates need it
+    calls.clear()
+    tmod._sorted_neighbours(np.random.default_rng(1).standard_normal((40, 3)), torch.device("cpu"), 4)
+    assert not calls  # ordinary data do not
