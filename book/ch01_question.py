@@ -27,6 +27,7 @@ fig1a_architecture = None  # architecture of the Fig. 1A network (None: the prof
 fig1a_epochs = None  # its training epochs (None: the profile value; paper 50)
 fig1a_seed = 0  # its seed
 data_seed = 0  # seed of the synthetic data set A
+community_k = 100  # k of the community metrics (paper 2 §4.2 uses k = 100)
 
 # %% tags=["hide-input"]
 import pandas as pd
@@ -36,6 +37,7 @@ from myst_nb import glue
 from ricci_lit import book, plotting
 from ricci_lit.analysis import targets
 from ricci_lit.analysis.projection import pc_planes, pc_separability
+from ricci_lit.geometry.community import community_table
 from ricci_lit.experiments.fig1a import fig1a_experiment
 from ricci_lit.experiments.paper1 import get_profile
 from ricci_lit.networks.mlp import ARCHITECTURES, hidden_widths
@@ -186,6 +188,29 @@ glue("ch01_sep_first_md", Markdown(
 # input, where the sheets are wound into each other, and {glue:text}`ch01_sep_last:.1%` at the
 # last hidden layer; the separability {glue:md}`ch01_sep_first_md`. The network untangles the
 # sheets; the question of this book is whether it does so the way Ricci flow would.
+#
+# Paper 2 (its §4.2) measures the same untangling on the kNN graphs themselves: the Newman
+# modularity $Q = \sum_c [e_c/m - (d_c/2m)^2]$ of the partition of the test points by class, where
+# $e_c$ counts the edges inside class $c$, $d_c$ its degree sum and $m$ the edges
+# ({py:func}`~ricci_lit.geometry.community.community_table`, union graphs at $k$ =
+# {glue:text}`ch01_community_k`). $Q$ near 0 means the edges ignore the classes; $Q = 1/2$ is the
+# most two equal classes can reach, with no edge between them.
+
+# %%
+community = community_table(fig1a.representations, fig1a.y, min(community_k, len(fig1a.y) - 1),
+                            layer_names=fig1a.names)
+glue("ch01_community_k", min(community_k, len(fig1a.y) - 1), display=False)
+glue("ch01_q_input", float(community["modularity"].iloc[0]), display=False)
+glue("ch01_q_last_hidden", float(community["modularity"].iloc[-2]), display=False)
+glue("ch01_q_output", float(community["modularity"].iloc[-1]), display=False)
+glue("ch01_q_max_md", Markdown(community.loc[community["modularity"].idxmax(), "name"]), display=False)
+community.set_index("name")[["modularity", "normalized_cut"]].round(3).T
+
+# %% [markdown]
+# The class modularity goes from {glue:text}`ch01_q_input:.3f` at the input to
+# {glue:text}`ch01_q_last_hidden:.3f` at the last hidden layer and {glue:text}`ch01_q_output:.3f`
+# at the output; it is largest at {glue:md}`ch01_q_max_md`. The kNN graphs separate the classes
+# as the principal planes do.
 #
 # ## Map of the book
 #

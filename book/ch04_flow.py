@@ -41,6 +41,7 @@ import ricci_lit
 from ricci_lit import book, plotting
 from ricci_lit.analysis.paper1 import best_k, per_network_coefficients
 from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD, load_problem
+from ricci_lit.geometry.community import community_table
 from ricci_lit.experiments.paper1 import K_GRID_SYNTHETIC
 from ricci_lit.networks.mlp import MLPEnsemble, hidden_widths, representations
 from ricci_lit.networks.training import TrainConfig, train_ensemble
@@ -431,3 +432,36 @@ untrained_table.round(3)
 # *training* produced a Ricci flow; the total Forman curvature
 # is a degree statistic (chapter 2) and $g_l$ is dominated by far pairs. The later chapters test
 # the hypothesis at scale, against this control.
+#
+# ## Community structure by layer
+#
+# Paper 2 (§4.2) follows a second quantity beside the coefficients: the Newman modularity of the
+# class partition in each representation's kNN graph,
+# $Q = \sum_c [e_c/m - (d_c/2m)^2]$ ($e_c$ edges inside class $c$, $d_c$ its degree sum, $m$ edges;
+# {py:func}`~ricci_lit.geometry.community.community_table`), here at the chosen
+# $k$ = {glue:text}`ch04_k_star` for the trained and the untrained networks of this chapter, all
+# representations (input, hidden layers, output), averaged over the seeds:
+
+# %%
+community = pd.concat(
+    [community_table(rep.all, data.y_test, k_star).assign(state=state, seed=rep.seed)
+     for state, ens in (("trained", trained.ensemble), ("untrained", untrained))
+     for rep in representations(ens, data.x_test)], ignore_index=True)
+q_by_layer = community.pivot_table(index="state", columns="layer", values="modularity", aggfunc="mean")
+assert q_by_layer.shape == (2, n_hidden + 2) and np.isfinite(q_by_layer.to_numpy()).all()
+last_hidden = n_hidden  # layer numbers: 0 input, 1 … L hidden, L + 1 output
+glue("ch04_q_input", float(q_by_layer.loc["trained", 0]), display=False)
+glue("ch04_q_trained_last", float(q_by_layer.loc["trained", last_hidden]), display=False)
+glue("ch04_q_untrained_last", float(q_by_layer.loc["untrained", last_hidden]), display=False)
+q_trained_up = bool(q_by_layer.loc["trained", last_hidden] > q_by_layer.loc["trained", 0])
+q_untrained_up = bool(q_by_layer.loc["untrained", last_hidden] > q_by_layer.loc["untrained", 0])
+glue("ch04_q_md", Markdown(
+    ("rises" if q_trained_up else "does not rise") + " through the trained networks and "
+    + ("rises" if q_untrained_up else "does not rise") + " through the untrained ones"), display=False)
+q_by_layer.round(3)
+
+# %% [markdown]
+# The modularity of the classes is {glue:text}`ch04_q_input:.3f` at the input (the same points for
+# both) and {glue:text}`ch04_q_trained_last:.3f` at the last hidden layer of the trained networks,
+# against {glue:text}`ch04_q_untrained_last:.3f` for the untrained ones: it
+# {glue:md}`ch04_q_md`. Unlike the global coefficient, this quantity reads the labels.

@@ -68,6 +68,7 @@ from ricci_lit.experiments.controls import trained_vs_untrained
 from ricci_lit.experiments.paper2 import PLANS as P2_PLANS
 from ricci_lit.experiments.trajectory import local_coefficient_trajectory
 from ricci_lit.geometry import engine
+from ricci_lit.geometry.community import community_table
 from ricci_lit.networks.mlp import MLPEnsemble, representations
 from ricci_lit.networks.training import TrainConfig, train_ensemble
 
@@ -673,6 +674,31 @@ profiles.pivot(index="transition", columns="state", values="rho_mean").round(3)
 # ```
 #
 # Critical layer by our rule: {glue:md}`ch08_critical_md`.
+#
+# Beside the layer coefficients, paper 2 (§4.2) follows the community structure of the same
+# graphs: the modularity of the class partition in each representation's kNN graph
+# ({py:func}`~ricci_lit.geometry.community.community_table`, the same $k$), mean over the networks:
+
+# %%
+community = pd.concat(
+    [community_table(rep.all, data.y_test, k).assign(state=state, seed=rep.seed)
+     for state, ens in (("untrained", untrained_deep), ("trained", deep))
+     for rep in representations(ens, data.x_test)], ignore_index=True)
+q_deep = community.pivot_table(index="layer", columns="state", values="modularity", aggfunc="mean")
+assert np.isfinite(q_deep.to_numpy()).all()
+q_last = int(q_deep.index.max()) - 1  # the last hidden layer (the last row is the output)
+glue("ch08_q_in", float(q_deep.loc[0, "trained"]), display=False)
+glue("ch08_q_trained_last", float(q_deep.loc[q_last, "trained"]), display=False)
+glue("ch08_q_untrained_last", float(q_deep.loc[q_last, "untrained"]), display=False)
+q_peak = int(q_deep["trained"].idxmax())
+glue("ch08_q_peak_md", Markdown("the output" if q_peak == q_deep.index.max() else
+                                ("the input" if q_peak == 0 else f"hidden layer {q_peak}")), display=False)
+q_deep.round(3).T
+
+# %% [markdown]
+# The class modularity of the trained deep networks goes from {glue:text}`ch08_q_in:.3f` at the
+# input to {glue:text}`ch08_q_trained_last:.3f` at the last hidden layer (untrained:
+# {glue:text}`ch08_q_untrained_last:.3f`) and peaks at {glue:md}`ch08_q_peak_md`.
 #
 # ## Coefficients along training
 #
