@@ -58,15 +58,19 @@ from ricci_lit.data.problems import load_xy
 from ricci_lit.geometry import engine
 from ricci_lit.geometry.community import community_table
 from ricci_lit.geometry.engine import DEFAULT_CURVATURES
+from ricci_lit.experiments.zoo import PLANS as ZOO_PLANS
+from ricci_lit.experiments.zoo import ZooPlan, build_model
 from ricci_lit.networks.fit import fit, predict_classes
-from ricci_lit.networks.zoo import ResidualMLP, SmallCNN, linear_counterpart, seeded
+from ricci_lit.networks.zoo import linear_counterpart, seeded
 
+# the networks' scale is the plan's (ricci_lit.experiments.zoo.PLANS); the random-network sections add theirs
 PROFILES = {
-    "quick": {"problems": ["mnist-10", "fmnist-10"], "seeds": [0], "epochs": 3, "n_train": 2000, "n_test": 200,
-              "k": 15, "widths": [10, 25, 50, 100, 200, 400], "random_seeds": [0, 1], "depth": 2},
-    "paper": {"problems": ["mnist-10", "fmnist-10"], "seeds": list(range(5)), "epochs": 10, "n_train": 60000,
-              "n_test": 1000, "k": 50, "widths": [10, 25, 50, 100, 200, 400, 800, 1600],
-              "random_seeds": list(range(5)), "depth": 3},
+    name: {"problems": list(p.problems), "seeds": list(p.seeds), "epochs": p.epochs, "n_train": p.n_train,
+           "n_test": p.n_test, "k": p.k, **extra}
+    for name, p, extra in (
+        ("quick", ZOO_PLANS["quick"], {"widths": [10, 25, 50, 100, 200, 400], "random_seeds": [0, 1], "depth": 2}),
+        ("paper", ZOO_PLANS["paper"], {"widths": [10, 25, 50, 100, 200, 400, 800, 1600],
+                                       "random_seeds": list(range(5)), "depth": 3}))
 }
 setup = book.chapter_setup(profile, PROFILES, problems=problems, seeds=seeds, epochs=epochs, n_train=n_train,
                            n_test=n_test, k=k, widths=widths, random_seeds=random_seeds, depth=depth)
@@ -115,43 +119,23 @@ display(demo.table().round(3))
 # and cross-entropy ({py:func}`~ricci_lit.networks.fit.fit`, seeded), and analysed on the balanced test subset,
 # trained and at the same seed's initialisation, with the three curvatures. The representations are the
 # networks' `representation_layers`: every ReLU and pooling output of the CNN and its logits; the
-# residual network's projection, each block and its logits.
+# residual network's projection, each block and its logits. It is one resumable plan of work units
+# ({py:func}`~ricci_lit.experiments.zoo.run_zoo`; `ricci-lit zoo --plan paper --out results/zoo-paper`,
+# `--workers N` or `--scheduler` for a cluster); the tables below come from {glue:md}`ch09_zoo_source`.
 
 # %%
-MODELS = {
-    "cnn": lambda seed: SmallCNN(1, 28, 10, channels=(8, 16), hidden=64, seed=seed),
-    "residual": lambda seed: ResidualMLP(784, width=50, depth=6, n_classes=10, seed=seed),
-}
-meta_rows, net_tables, layer_tables, comm_rows = [], [], [], []
-kept_models = {}  # the first problem's residual networks (first seed), for the kNN-preservation section
-for problem in problems:
-    _, x_tr, y_tr, x_te, y_te = load_xy(problem, n_test=n_test, n_train=n_train, data_seed=0, pixel_scale=1 / 255)
-    y_tr, y_te = y_tr.astype(np.int64), y_te.astype(np.int64)
-    if problem == problems[0]:
-        first_data = (x_tr, y_tr, x_te, y_te)
-    reps_list, metas = [], []
-    for arch, make in MODELS.items():
-        for seed in seeds:
-            for state in ("untrained", "trained"):
-                model = make(seed)
-                if state == "trained":
-                    fit(model, x_tr, y_tr, epochs=epochs, batch_size=128, seed=seed, device="cpu")
-                if problem == problems[0] and arch == "residual" and seed == seeds[0]:
-                    kept_models[state] = model
-                reps = ricci_lit.layer_representations(model, x_te, list(model.representation_layers), device="cpu")
-                meta = {"problem": problem, "model": arch, "seed": seed, "state": state,
-                        "test_accuracy": float((predict_classes(model, x_te) == y_te).mean())}
-                comm_rows.append(community_table(list(reps.values()), y_te, k, layer_names=list(reps)).assign(**meta))
-                reps_list.append(list(reps.values()))
-                metas.append(meta)
-    # one call per problem: the kNN graphs and hop distances of each network once, for every curvature
-    tables = engine.network_coefficients(reps_list, k, curvatures=CURVATURES)
-    ids = pd.DataFrame(metas).assign(network=range(len(metas)))
-    net_tables.append(tables.networks.drop(columns="seed").merge(ids, on="network"))
-    layer_tables.append(tables.layers.drop(columns="seed").merge(ids, on="network"))
-nets = pd.concat(net_tables, ignore_index=True)
-layers = pd.concat(layer_tables, ignore_index=True)
-comm = pd.concat(comm_rows, ignore_index=True)
+zoo_plan = ZooPlan(profile, tuple(problems), tuple(seeds), epochs, n_train, n_test, k, curvatures=tuple(CURVATURES))
+nets, layers, comm, zoo_source = book.book_zoo(zoo_plan)
+glue("ch09_zoo_source", Markdown(zoo_source), display=False)
+assert len(nets) == len(problems) * len(zoo_plan.models) * len(seeds) * 2 * len(CURVATURES)
+# the first problem's residual network (first seed), untrained and trained, for the kNN-preservation
+# section: the store keeps tables, not weights, so it is rebuilt here (the same seeded fit)
+first_data = load_xy(problems[0], n_test=n_test, n_train=n_train, data_seed=zoo_plan.data_seed,
+                     pixel_scale=zoo_plan.pixel_scale)[1:]
+first_data = (first_data[0], first_data[1].astype(np.int64), first_data[2], first_data[3].astype(np.int64))
+kept_models = {"untrained": build_model("residual", seeds[0]), "trained": build_model("residual", seeds[0])}
+fit(kept_models["trained"], first_data[0], first_data[1], epochs=epochs, batch_size=zoo_plan.batch_size,
+    seed=seeds[0], device="cpu")
 summary = (nets.groupby(["problem", "model", "state", "curvature"])
            .agg(rho_mean=("rho", "mean"), fraction_negative=("rho", lambda r: float((r < 0).mean())),
                 local_mean=("local_mean", "mean"), test_accuracy=("test_accuracy", "mean")).reset_index())

@@ -300,6 +300,36 @@ def book_p2(root: str | Path = "results", *, name: str = "paper-p2"
     return traj, depth, manifest
 
 
+def book_zoo(plan: Any, root: str | Path = "results", *, progress: bool = False
+             ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+    """Chapter 9's tables for ``plan`` (a :class:`~ricci_lit.experiments.zoo.ZooPlan`):
+    ``(networks, layers, community, source)``.
+
+    They are read from the committed store ``root/zoo-<plan name>`` when its settings are the
+    plan's and it holds every unit; otherwise the plan is run (resumably) into a temporary store,
+    so a chapter executed with other parameters never writes under ``root``. ``source`` says
+    which, for the chapter's text.
+    """
+    import tempfile
+
+    from ricci_lit.experiments.store import read_manifest
+    from ricci_lit.experiments.zoo import load_zoo, run_zoo, zoo_plan
+
+    directory = resolve_results_root(root) / f"zoo-{plan.name}"
+    if (directory / "manifest.json").exists() and read_manifest(directory, "zoo")["settings"] == \
+            json.loads(json.dumps(plan.settings())):
+        nets, layers, comm, _ = load_zoo(directory)
+        expected = {u.key for u in zoo_plan(directory, plan).units}
+        have = set((nets["problem"] + "+" + nets["model"] + "+s" + nets["seed"].astype(str)).unique()) \
+            if len(nets) else set()
+        if expected <= have:
+            return nets, layers, comm, f"the committed store `{directory.name}`"
+    scratch = Path(tempfile.mkdtemp(prefix="ricci-lit-zoo-"))
+    run_zoo(scratch, plan, progress=progress, pack=True)
+    nets, layers, comm, _ = load_zoo(scratch)
+    return nets, layers, comm, "a store computed during this execution"
+
+
 def book_sensitivity(root: str | Path = "results", *, reference: str = "paper",
                      prefix: str = "paper-sensitivity-") -> tuple[Sensitivity | None, dict[str, str]]:
     """The committed variant stores ``root/PREFIX*`` compared with ``root/REFERENCE``, for the book.

@@ -1,4 +1,4 @@
-"""Command line: ``ricci-lit coefficient|sweep|report|pack|coefficients|p2|sensitivity``.
+"""Command line: ``ricci-lit coefficient|sweep|report|pack|coefficients|p2|zoo|sensitivity``.
 
 ``ricci-lit coefficient ACTS.npz --k K`` computes the Ricci coefficients of the representations
 stored in ``ACTS.npz`` (``arr_0 … arr_M`` as ``numpy.savez(path, *reps)`` writes them, or named
@@ -307,6 +307,22 @@ def _p2(args: argparse.Namespace) -> int:
     return 0
 
 
+def _zoo(args: argparse.Namespace) -> int:
+    from ricci_lit.experiments.runner import UnitsFailedError
+    from ricci_lit.experiments.store import StoreMismatchError
+    from ricci_lit.experiments.zoo import run_zoo
+
+    try:
+        with _cluster(args, args.device) as executor:
+            r = run_zoo(args.out, args.plan, device=args.device, data_dir=args.data_dir,
+                        progress=not args.no_progress, executor=executor)
+    except (ValueError, FileNotFoundError, PermissionError, StoreMismatchError, UnitsFailedError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"zoo {args.plan}: {r.computed} networks computed (trained and untrained), {r.skipped} already done, "
+          f"{r.total} in the plan; {r.seconds:.1f} s; results in {r.out}")
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from ricci_lit.analysis.paper1 import report
     from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD
@@ -507,6 +523,15 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--no-progress", action="store_true", help="no progress bars")
     _add_cluster_flags(q)
     q.set_defaults(func=_p2)
+
+    z = sub.add_parser("zoo", help="chapter 9's CNN and residual MLP on ten classes, trained and untrained (resumable)")
+    z.add_argument("--plan", choices=("quick", "paper"), default="quick")
+    z.add_argument("--out", required=True, help="results directory")
+    z.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu")
+    z.add_argument("--data-dir", help="directory holding the MNIST / Fashion-MNIST IDX files")
+    z.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_cluster_flags(z)
+    z.set_defaults(func=_zoo)
 
     r = sub.add_parser("report", help="paper 1's analysis of a results directory")
     r.add_argument("--results", required=True, help="a results directory written by `ricci-lit sweep`")
