@@ -528,9 +528,11 @@ crit_paper_depth.round(3) if len(crit_paper_depth) else Markdown("*(no depth pro
 
 # %%
 # each problem's networks are trained once and evaluated under both layer conventions
-control = pd.concat([trained_vs_untrained(problem, architecture, seeds, k, epochs=epochs, n_test=n_test,
-                                          curvatures=CURVATURES, layers=("all", "hidden")).networks
-                     for problem in problems], ignore_index=True)
+controls = [trained_vs_untrained(problem, architecture, seeds, k, epochs=epochs, n_test=n_test,
+                                 curvatures=CURVATURES, layers=("all", "hidden"), community=True)
+            for problem in problems]
+control = pd.concat([c.networks for c in controls], ignore_index=True)
+control_community = pd.concat([c.community for c in controls], ignore_index=True)
 summary = summarise_coefficients(control, by=("problem", "layers", "state", "curvature"))
 assert len(summary) == len(problems) * 2 * 2 * len(CURVATURES)
 assert (summary["n_networks"] == len(seeds)).all()
@@ -593,6 +595,26 @@ pd.Series(checks, name="holds here").to_frame()
 # test accuracy of the trained networks {glue:text}`ch08_acc_trained`). Checked against paper 2's
 # statements in code: {glue:md}`ch08_control_verdict` With so few networks and epochs this is a
 # demonstration of the control, not a test of paper 2's claim; the full-scale run is issue 5.
+#
+# The same networks' community structure (paper 2 §4.2): the class modularity of the kNN graph at
+# the input, at the last hidden layer and at the output, mean over the seeds
+# ({py:func}`~ricci_lit.experiments.controls.trained_vs_untrained` with `community=True`):
+
+# %%
+n_rep = control_community.groupby(["problem", "state", "network"])["layer"].transform("max")
+where = np.select([control_community["layer"] == 0, control_community["layer"] == n_rep - 1,
+                   control_community["layer"] == n_rep], ["input", "last hidden", "output"], "")
+q_control = (control_community.assign(where=where)[where != ""]
+             .pivot_table(index=["problem", "state"], columns="where", values="modularity", aggfunc="mean")
+             [["input", "last hidden", "output"]])
+q_gain = (q_control.xs("trained", level="state")["last hidden"]
+          - q_control.xs("untrained", level="state")["last hidden"])
+glue("ch08_q_gain_md", Markdown(", ".join(f"{p} {g:+.3f}" for p, g in q_gain.items())), display=False)
+q_control.round(3)
+
+# %% [markdown]
+# Training changes the last hidden layer's class modularity by {glue:md}`ch08_q_gain_md` (trained
+# minus untrained, per problem).
 #
 # ## Do the curvature notions agree?
 #

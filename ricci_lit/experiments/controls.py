@@ -9,6 +9,7 @@ from dataclasses import asdict, replace
 import pandas as pd
 
 from ricci_lit.data.problems import load_xy
+from ricci_lit.geometry.community import community_table
 from ricci_lit.geometry.engine import (
     DEFAULT_CURVATURES,
     CoefficientTables,
@@ -40,6 +41,7 @@ def trained_vs_untrained(
     points: bool = False,
     cpu_threads: int | None = 1,
     progress: bool = False,
+    community: bool = False,
 ) -> CoefficientTables:
     """Coefficients of the same networks before and after training (P2 §A.1.1 control).
 
@@ -87,6 +89,9 @@ def trained_vs_untrained(
         machine); ``None`` leaves torch's setting alone.
     progress
         tqdm bars for training and the coefficients.
+    community
+        Also the class modularity and normalised cut of every representation's kNN graph, both
+        states (paper 2 §4.2; :attr:`CoefficientTables.community`, the same ``k`` and ``mode``).
 
     Returns
     -------
@@ -129,8 +134,14 @@ def trained_vs_untrained(
     train_seconds = time.perf_counter() - t0
     trained = res.ensemble.to("cpu")
 
-    frames: dict[str, list] = {"networks": [], "layers": [], "points": []}
+    frames: dict[str, list] = {"networks": [], "layers": [], "points": [], "community": []}
     t0 = time.perf_counter()
+    if community:
+        for state, ens in (("untrained", untrained), ("trained", trained)):
+            for net, rep in enumerate(representations(ens, x_test)):
+                frames["community"].append(
+                    community_table(rep.all, y_test, k, mode=mode)
+                    .assign(problem=name, architecture=arch_name, state=state, network=net, seed=rep.seed))
     for lay in conventions:
         for state, ens in (("untrained", untrained), ("trained", trained)):
             tables = network_coefficients(representations(ens, x_test), k, curvatures=curvatures,
@@ -163,6 +174,7 @@ def trained_vs_untrained(
         networks=pd.concat(frames["networks"], ignore_index=True),
         layers=pd.concat(frames["layers"], ignore_index=True),
         points=pd.concat(frames["points"], ignore_index=True) if points else None,
-        meta=meta)
+        meta=meta,
+        community=pd.concat(frames["community"], ignore_index=True) if community else None)
 
 

@@ -145,12 +145,16 @@ class CoefficientTables:
     meta
         Settings (``k``, ``mode``, ``layers``, curvatures, …) and, for
         :func:`~ricci_lit.experiments.controls.trained_vs_untrained`, the training configuration and timings.
+    community
+        One row per (network[, state], representation): the class modularity and normalised cut of
+        its kNN graph (:func:`ricci_lit.geometry.community.community_table`), when asked for.
     """
 
     networks: pd.DataFrame
     layers: pd.DataFrame
     points: pd.DataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    community: pd.DataFrame | None = None
 
 
 # ---------------------------------------------------------------------------------------------------

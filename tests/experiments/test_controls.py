@@ -98,3 +98,25 @@ def test_trained_vs_untrained_problem_name_and_bad_inputs(blobs):
     for bad in ((), ("all", "all"), ("all", "input")):
         with pytest.raises(ValueError, match="layers"):
             trained_vs_untrained(blobs, (4, 4), [0], 5, epochs=1, layers=bad)
+
+
+def test_community_rows_are_community_table_of_both_states(blobs, control):
+    """community=True adds every representation's class modularity, both states, and changes
+    nothing else; the rows equal community_table on the same networks."""
+    from ricci_lit.geometry.community import community_table
+
+    arch, seeds, k = (8, 8, 8), [4, 9], 6
+    assert control.community is None
+    with_q = trained_vs_untrained(blobs, arch, seeds, k, epochs=8, config=TrainConfig(batch_size=30),
+                                  curvatures=CURV, device="cpu", layers="all", community=True)
+    pd.testing.assert_frame_equal(with_q.networks.drop(columns=[]), control.networks)
+    comm = with_q.community
+    assert len(comm) == 2 * len(seeds) * (len(arch) + 2)
+    init = MLPEnsemble(arch, 2, seeds)
+    for net, rep in enumerate(representations(init, blobs.x_test)):
+        got = comm[(comm["state"] == "untrained") & (comm["network"] == net)].sort_values("layer")
+        want = community_table(rep.all, blobs.y_test, k)
+        np.testing.assert_array_equal(got["modularity"].to_numpy(), want["modularity"].to_numpy())
+    q = comm.groupby("state")["modularity"].apply(lambda s: s.iloc[-1])
+    last_hidden = comm[comm["layer"] == len(arch)].groupby("state")["modularity"].mean()
+    assert last_hidden["trained"] > last_hidden["untrained"] and len(q) == 2
