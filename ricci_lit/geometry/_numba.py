@@ -85,6 +85,15 @@ if HAVE_NUMBA:
         x = (x + (x >> np.uint64(4))) & _M4
         return (x * _H01) >> np.uint64(56)
 
+    @_nb.njit(cache=True, inline="always")
+    def _write_level(dist, v, first, x, level):
+        """``dist[v, first + b] = level`` for every set bit ``b`` of the word ``x``."""
+        while x != np.uint64(0):
+            low = x & (~x + np.uint64(1))
+            b = _popcount64(low - np.uint64(1))  # index of the lowest set bit
+            dist[v, first + b] = level
+            x ^= low
+
     @_nb.njit(cache=True, nogil=True)
     def _bfs_block_dense(indptr, indices, n, s0, s1, dist, write_dist):
         """All sources ``s0 … s1−1`` at once, 64 to a word: per level, every word of every active
@@ -137,12 +146,7 @@ if HAVE_NUMBA:
                     if x != np.uint64(0):
                         c += _popcount64(x)
                         if write_dist:
-                            base = w * 64
-                            while x != np.uint64(0):
-                                low = x & (~x + np.uint64(1))
-                                b = _popcount64(low - np.uint64(1))  # index of the lowest set bit
-                                dist[v, s0 + base + b] = level
-                                x ^= low
+                            _write_level(dist, v, s0 + w * 64, x, level)
                 counts[v] = c
                 seen[v] += c
                 nxt_active[v] = c > 0
@@ -244,12 +248,7 @@ if HAVE_NUMBA:
                         q += 1
                         c += _popcount64(x)
                         if write_dist:
-                            base = w * 64
-                            while x != np.uint64(0):
-                                low = x & (~x + np.uint64(1))
-                                b = _popcount64(low - np.uint64(1))  # index of the lowest set bit
-                                dist[v, s0 + base + b] = level
-                                x ^= low
+                            _write_level(dist, v, s0 + w * 64, x, level)
                 x_cnt[v] = q
                 seen[v] += c
                 cnt += c
@@ -291,6 +290,20 @@ if HAVE_NUMBA:
             pos = child
         heap[pos] = d
 
+    @_nb.njit(cache=True, inline="always")
+    def _kth_of(values, count, k, heap):
+        """The ``k``-th smallest of ``values[:count]`` (``k ≤ count``) by a size-``k`` max-heap
+        (``heap``, overwritten)."""
+        for j in range(k):
+            _heap_push(heap, j, values[j])
+        top = heap[0]
+        for j in range(k, count):
+            d = values[j]
+            if d < top:
+                _heap_replace_top(heap, k, d)
+                top = heap[0]
+        return top
+
     @_nb.njit(cache=True)
     def _select_rows(D, k):
         b, n = D.shape
@@ -299,14 +312,7 @@ if HAVE_NUMBA:
         for i in range(b):
             row = D[i]
             heap = np.empty(k, dtype=np.float64)  # max-heap of the k smallest values
-            for j in range(k):
-                _heap_push(heap, j, row[j])
-            top = heap[0]
-            for j in range(k, n):
-                d = row[j]
-                if d < top:
-                    _heap_replace_top(heap, k, d)
-                    top = heap[0]
+            top = _kth_of(row, n, k, heap)
             thresh[i] = top
             c = 0
             for j in range(n):
@@ -418,29 +424,14 @@ if HAVE_NUMBA:
                 if v < m:
                     m = v
             mins[c] = m
-        for j in range(k):
-            _heap_push(heap, j, mins[j])
-        tau = heap[0]
-        for c in range(k, n_chunks):
-            v = mins[c]
-            if v < tau:
-                _heap_replace_top(heap, k, v)
-                tau = heap[0]
+        tau = _kth_of(mins, n_chunks, k, heap)
         cnt = 0
         for j in range(n):
             v = row[j]
             if v <= tau:
                 buf[cnt] = v
                 cnt += 1
-        for j in range(k):
-            _heap_push(heap, j, buf[j])
-        top = heap[0]
-        for j in range(k, cnt):
-            v = buf[j]
-            if v < top:
-                _heap_replace_top(heap, k, v)
-                top = heap[0]
-        return top
+        return _kth_of(buf, cnt, k, heap)
 
     @_nb.njit(cache=True, nogil=True)
     def _knn_block(G, rn, cn, start, k, tol, exact_id, cap):
