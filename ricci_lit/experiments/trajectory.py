@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ricci_lit._checks import is_int
+from ricci_lit.geometry.community import modularity as community_modularity
+from ricci_lit.geometry.knn import knn_graphs
 from ricci_lit.geometry.engine import (
     NETWORK_COLUMNS,
     network_coefficients,
@@ -67,6 +69,7 @@ def local_coefficient_trajectory(
     init: str = "glorot",
     cpu_threads: int | None = 1,
     progress: bool = False,
+    modularity: bool = False,
 ) -> pd.DataFrame:
     """Coefficients and accuracies of every network along training (P2 §4.3, paper-details §5.7 d).
 
@@ -103,12 +106,16 @@ def local_coefficient_trajectory(
         torch threads while training on the CPU (``None``: unchanged).
     progress
         tqdm bar over epochs.
+    modularity
+        Also ``modularity_last_hidden``: the class modularity of the last hidden
+        representation's kNN graph (P2 §4.2; :func:`ricci_lit.geometry.community.modularity`,
+        the same ``k`` and ``mode``) at every recorded epoch.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (recorded epoch, network, curvature), columns :data:`TRAJECTORY_COLUMNS`,
-        sorted by epoch, network, curvature.
+        One row per (recorded epoch, network, curvature), columns :data:`TRAJECTORY_COLUMNS`
+        (and ``modularity_last_hidden``), sorted by epoch, network, curvature.
 
     Raises
     ------
@@ -150,10 +157,13 @@ def local_coefficient_trajectory(
     frames: list[pd.DataFrame] = []
 
     def record(epoch: int, ens: Any) -> None:
-        tables = network_coefficients(representations(ens, xte), k, curvatures=curvatures,
-                                      layers=layers, mode=mode)
+        reps = representations(ens, xte)
+        tables = network_coefficients(reps, k, curvatures=curvatures, layers=layers, mode=mode)
         nets = tables.networks
         idx = nets["network"].to_numpy()
+        if modularity:
+            q = np.array([community_modularity(knn_graphs(rep.hidden[-1], [k], mode)[0], yte) for rep in reps])
+            nets["modularity_last_hidden"] = q[idx]
         z_tr = predict_logits(ens, xtr)
         z_te = predict_logits(ens, xte)
         nets.insert(0, "test_loss", _bce(z_te, yte)[idx])
@@ -173,7 +183,7 @@ def local_coefficient_trajectory(
             train_ensemble(xtr, ytr, arch, list(seeds), config, device=device, progress=progress,
                            init=init, callback=callback)
     out = pd.concat(frames, ignore_index=True)
-    return out[list(TRAJECTORY_COLUMNS)].sort_values(["epoch", "network", "curvature"],
-                                                     kind="stable", ignore_index=True)
+    columns = list(TRAJECTORY_COLUMNS) + (["modularity_last_hidden"] if modularity else [])
+    return out[columns].sort_values(["epoch", "network", "curvature"], kind="stable", ignore_index=True)
 
 

@@ -111,3 +111,23 @@ def test_trajectory_bad_inputs(data):
         local_coefficient_trajectory(*data, ARCH, SEEDS, curvature="ricci", **kw)
     with pytest.raises(ValueError):
         local_coefficient_trajectory(x_train, y_train + 2, x_test, y_test, ARCH, SEEDS, **kw)
+
+
+def test_modularity_of_the_last_hidden_layer_along_training(data, trajectory):
+    """modularity=True adds the class modularity of the last hidden layer at every recorded epoch
+    (community.modularity of its kNN graph, an independent call here) and changes nothing else."""
+    from ricci_lit.geometry.community import modularity
+    from ricci_lit.geometry.knn import knn_graph
+
+    x_train, y_train, x_test, y_test = data
+    t = local_coefficient_trajectory(*data, ARCH, SEEDS, k=K, curvature="approx-ollivier", epochs=4,
+                                     every=2, config=CFG, device="cpu", modularity=True)
+    assert list(t.columns) == list(TRAJECTORY_COLUMNS) + ["modularity_last_hidden"]
+    pd.testing.assert_frame_equal(t[list(TRAJECTORY_COLUMNS)], trajectory)
+    init = MLPEnsemble(ARCH, 2, SEEDS)
+    want = [modularity(knn_graph(rep.hidden[-1], K), y_test) for rep in representations(init, x_test)]
+    np.testing.assert_array_equal(t[t["epoch"] == 0]["modularity_last_hidden"].to_numpy(), want)
+    trained = train_ensemble(x_train, y_train, ARCH, SEEDS, TrainConfig(batch_size=50, epochs=4), device="cpu",
+                             progress=False).ensemble
+    want = [modularity(knn_graph(rep.hidden[-1], K), y_test) for rep in representations(trained, x_test)]
+    np.testing.assert_array_equal(t[t["epoch"] == 4]["modularity_last_hidden"].to_numpy(), want)
