@@ -27,7 +27,7 @@ fig1a_architecture = None  # architecture of the Fig. 1A network (None: the prof
 fig1a_epochs = None  # its training epochs (None: the profile value; paper 50)
 fig1a_seed = 0  # its seed
 data_seed = 0  # seed of the synthetic data set A
-community_k = 100  # k of the community metrics (paper 2 §4.2 uses k = 100)
+community_k = 100  # k of the community metrics (paper 2 §4.2 uses 100)
 
 # %% tags=["hide-input"]
 import pandas as pd

@@ -91,7 +91,7 @@ def trained_vs_untrained(
         tqdm bars for training and the coefficients.
     community
         Also the class modularity and normalised cut of every representation's kNN graph, both
-        states (paper 2 §4.2; :attr:`CoefficientTables.community`, the same ``k`` and ``mode``).
+        states (paper 2 §4.2; :attr:`~ricci_lit.geometry.engine.CoefficientTables.community`, the same ``k`` and ``mode``).
 
     Returns
     -------

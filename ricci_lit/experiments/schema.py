@@ -159,6 +159,20 @@ _SCHEMAS: dict[str, TableSchema] = {
         required={"problem": "str", "depth": "int", "seed": "int", "curvature": "str", "k": "int",
                   "rho": "float"},
         optional={"mode": "str", "n_tie_decided": "int"}, command="ricci-lit p2"),
+    # chapter 9's networks (experiments.zoo): per state and curvature, per transition, per representation
+    "networks": TableSchema(
+        required={"problem": "str", "model": "str", "seed": "int", "state": "str", "curvature": "str",
+                  "k": "int", "rho": "float", "test_accuracy": "float"},
+        optional={"mode": "str", "rho_reason": "str", "n_tie_decided": "int", "local_mean": "float"},
+        not_nan=("test_accuracy",), command="ricci-lit zoo"),
+    "layers": TableSchema(
+        required={"problem": "str", "model": "str", "seed": "int", "state": "str", "curvature": "str",
+                  "k": "int", "transition": "int", "layer_rho": "float", "ric": "float", "eta": "float"},
+        optional={"mode": "str"}, not_nan=("ric",), command="ricci-lit zoo"),
+    "community": TableSchema(
+        required={"problem": "str", "model": "str", "seed": "int", "state": "str", "layer": "int",
+                  "modularity": "float", "normalized_cut": "float"},
+        optional={"name": "str", "test_accuracy": "float"}, not_nan=("modularity",), command="ricci-lit zoo"),
 }
 
 #: The registered schemas, by table name (read-only view; add with :func:`register_schema`).

@@ -31,7 +31,8 @@ from ricci_lit.experiments.runner import Chunk, Executor, Plan, RunSummary, Unit
 from ricci_lit.experiments.store import read_manifest, read_table
 from ricci_lit.provenance import provenance
 
-__all__ = ["ZooPlan", "PLANS", "MODELS", "build_model", "zoo_unit", "zoo_plan", "run_zoo", "load_zoo"]
+__all__ = ["ZooPlan", "ZooSettings", "PLANS", "MODELS", "build_model", "zoo_unit", "zoo_plan", "run_zoo",
+           "load_zoo"]
 
 #: The models of the plan: name → its constructor's arguments for 28 × 28 one-channel inputs and
 #: ten classes (the chapter's ``SmallCNN`` and paper 2's residual network).

@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - exercised only where numba is absent
     _nb = None
     HAVE_NUMBA = False
 
-__all__ = ["HAVE_NUMBA", "THREADS", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist", "knn_block", "knn_line",
+__all__ = ["HAVE_NUMBA", "THREADS", "SPARSE_BFS_WORDS", "single_threaded_blas", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist", "knn_block", "knn_line",
            "knn_candidates", "symmetric_csr"]
 
 ENGINES = ("auto", "numba", "numpy")
@@ -704,7 +704,7 @@ def symmetric_csr(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray,
 
 
 #: Above this many 64-source words per block the BFS keeps per-vertex lists of non-empty
-#: frontier words (:func:`_bfs_block_sparse`); at or below it, the plain word loop is faster.
+#: frontier words (``_bfs_block_sparse``); at or below it, the plain word loop is faster.
 SPARSE_BFS_WORDS = 24
 
 

@@ -414,10 +414,10 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
        sigmoid output) skip the blocks: a sorted order and a per-point window that provably
        holds every candidate (:func:`ricci_lit.geometry._numba.knn_line`). Both give the same
        table, bit for bit, as the blocked NumPy search (the tests compare them).
-    5. With numba, a cloud of ``2 ≤ d ≤`` :data:`TREE_MAX_DIM` dimensions (more than
-       :data:`TREE_MIN_POINTS` points, no two equal; e.g. the inputs of problems A, B and C)
+    5. With numba, a cloud of ``2 ≤ d ≤ TREE_MAX_DIM`` dimensions (more than
+       ``TREE_MIN_POINTS`` points, no two equal; e.g. the inputs of problems A, B and C)
        skips the blocks too: a k-d tree's nearest points, checked to hold every candidate
-       (:func:`_tree_table`). The neighbours and ranks are the blocked search's; the stored
+       (``_tree_table``). The neighbours and ranks are the blocked search's; the stored
        squared distances may differ in the last bits, never where they decide an order.
     """
     X = validate_points(X)
