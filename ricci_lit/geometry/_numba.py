@@ -434,14 +434,21 @@ if HAVE_NUMBA:
         return _kth_of(buf, cnt, k, heap)
 
     @_nb.njit(cache=True, nogil=True)
-    def _knn_block(G, rn, cn, start, k, tol, exact_id, cap):
+    def _knn_block(G, rn, cn, start, k, tol, exact_id, cap, col_map, row_u, D):
         """Fused: Gram block → squared distances (in place, the same floats as
         :func:`_gram_to_sqdist`), the ``k``-th smallest value (:func:`_kth_by_chunk_minima`),
         every column ``≤`` it sorted by ``(value, column)``, their dense rank, and the near-tie flag of
         :func:`ricci_lit.geometry._exact.near_tie_rows`. Rows with more than ``cap`` candidates
         get ``ok = False`` (the caller falls back to the unfused kernels). No allocation per
-        row (per-row buffers are rows of preallocated arrays)."""
-        b, n = G.shape
+        row (per-row buffers are rows of preallocated arrays).
+
+        With a non-empty ``col_map`` (a cloud with duplicate points), ``G`` holds the Gram rows
+        of the block's distinct points against the distinct points only; row ``i``'s distances
+        are written to ``D[i]`` as ``value(row_u[i], col_map[j])``, exact 0 between copies of one
+        point, as the NumPy path gathers them."""
+        mapped = col_map.size > 0
+        b = G.shape[0]
+        n = D.shape[1] if mapped else G.shape[1]
         counts = np.zeros(b, dtype=np.int64)
         cols = np.empty((b, cap), dtype=np.int64)
         vals = np.empty((b, cap), dtype=np.float64)
@@ -453,11 +460,23 @@ if HAVE_NUMBA:
         mins = np.empty(n_chunks, dtype=np.float64)
         buf = np.empty(n, dtype=np.float64)
         for i in range(b):
-            row = G[i]
             r = rn[i]
-            for j in range(n):
-                d = (r + cn[j]) - 2.0 * row[j]
-                row[j] = d if d > 0.0 else 0.0
+            if mapped:
+                row = D[i]
+                g = G[i]
+                ri = row_u[i]
+                for j in range(n):
+                    cj = col_map[j]
+                    if cj == ri:
+                        row[j] = 0.0
+                    else:
+                        d = (r + cn[cj]) - 2.0 * g[cj]
+                        row[j] = d if d > 0.0 else 0.0
+            else:
+                row = G[i]
+                for j in range(n):
+                    d = (r + cn[j]) - 2.0 * row[j]
+                    row[j] = d if d > 0.0 else 0.0
             row[start + i] = np.inf
             top = _kth_by_chunk_minima(row, k, n_chunks, mins, buf, heaps[i])
             t_i = tol[i]
@@ -744,7 +763,8 @@ def select_rows(D: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def knn_block(gram: np.ndarray | None, row_norms: np.ndarray, col_norms: np.ndarray, start: int, k: int,
-              tol: np.ndarray, exact_id: np.ndarray, operands: tuple[np.ndarray, np.ndarray] | None = None
+              tol: np.ndarray, exact_id: np.ndarray, operands: tuple[np.ndarray, np.ndarray] | None = None,
+              col_map: np.ndarray | None = None, row_u: np.ndarray | None = None
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """One block of the kNN search in one compiled, row-parallel pass (both cores).
 
@@ -763,6 +783,11 @@ def knn_block(gram: np.ndarray | None, row_norms: np.ndarray, col_norms: np.ndar
     to one thread (:func:`single_threaded_blas`) so that its idle workers do not spin on the
     cores the selection needs. A sixth element is then returned: the squared distances the
     selection saw (``[b, n]``) when a row is flagged, else ``None``.
+
+    A cloud with duplicate points passes the distinct points as ``R``, the block's rows' distinct
+    points as ``L``, ``col_map`` (each point's distinct point) and ``row_u`` (the same for the
+    block's rows): the distances are gathered inside the kernel, with the floats and exact zeros
+    of the NumPy path (:func:`ricci_lit.geometry.knn.neighbour_table`).
     """
     if gram is None:
         if operands is None:
@@ -783,11 +808,17 @@ def knn_block(gram: np.ndarray | None, row_norms: np.ndarray, col_norms: np.ndar
 
     blocks: list[np.ndarray | None] = [None] * n_parts
 
+    mapped = col_map is not None
+    cmap = np.ascontiguousarray(col_map, dtype=np.int64) if mapped else np.zeros(0, dtype=np.int64)
+    rmap = np.ascontiguousarray(row_u, dtype=np.int64) if mapped else np.zeros(0, dtype=np.int64)
+
     def part(p: int):
         a, e = cuts[p], cuts[p + 1]
         g = gram[a:e] if gram is not None else np.ascontiguousarray(left[a:e] @ right.T)
-        blocks[p] = g
-        return _knn_block(g, rn[a:e], cn, int(start) + a, int(k), tol[a:e], exact_id, cap)
+        D = np.empty((e - a, cmap.size)) if mapped else np.zeros((0, 0))
+        blocks[p] = D if mapped else g
+        return _knn_block(g, rn[a:e], cn, int(start) + a, int(k), tol[a:e], exact_id, cap,
+                          cmap, rmap[a:e] if mapped else rmap, D)
 
     if n_parts == 1:
         parts = [part(0)]

@@ -383,8 +383,8 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
         Largest neighbourhood size needed, ``1 ≤ k_max < n``.
     engine
         ``"numba"`` (per-row selection compiled, :mod:`ricci_lit.geometry._numba`), ``"numpy"`` or
-        ``"auto"``; both give identical neighbours and ranks, and identical squared distances
-        except on the k-d tree path (Notes, 5), where they agree to rounding.
+        ``"auto"``; both give identical neighbours and ranks; the stored squared distances
+        agree to rounding (Notes, 4 and 5).
     block_rows
         Rows per distance block (peak memory is a few ``block_rows × n`` float64 temporaries);
         the table does not depend on it.
@@ -409,11 +409,15 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
        :func:`ricci_lit.geometry._exact.gram_error_bound`) are re-selected as exact arithmetic
        would: direct differences, then exact integers (:func:`ricci_lit.geometry._exact.exact_order`).
        On data without such near ties no row is re-selected and the table is the Gram form's.
-    4. With numba, a block without duplicate points is done in one compiled row-parallel pass
-       (:func:`ricci_lit.geometry._numba.knn_block`), and points on a line (``d = 1``, e.g. a
-       sigmoid output) skip the blocks: a sorted order and a per-point window that provably
-       holds every candidate (:func:`ricci_lit.geometry._numba.knn_line`). Both give the same
-       table, bit for bit, as the blocked NumPy search (the tests compare them).
+    4. With numba, a block is done in one compiled row-parallel pass
+       (:func:`ricci_lit.geometry._numba.knn_block`; with duplicate points the distances are
+       gathered from the distinct points' Gram rows inside it), each thread forming its own
+       rows of the Gram product; BLAS may round such a row slice differently in the last bit,
+       which moves a stored distance by at most its rounding bound and never an order (rows
+       where it could are re-selected exactly). Points on a line (``d = 1``, e.g. a sigmoid
+       output) skip the blocks: a sorted order and a per-point window that provably holds every
+       candidate (:func:`ricci_lit.geometry._numba.knn_line`), the same table bit for bit as the
+       blocked NumPy search (the tests compare them).
     5. With numba, a cloud of ``2 ≤ d ≤ TREE_MAX_DIM`` dimensions (more than
        ``TREE_MIN_POINTS`` points, no two equal; e.g. the inputs of problems A, B and C)
        skips the blocks too: a k-d tree's nearest points, checked to hold every candidate
@@ -440,6 +444,10 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
         if use_numba and not cloud.has_duplicates:  # one compiled, row-parallel pass
             fused = knn_block(None, cloud.u_norm[start:stop], cloud.u_norm, start, k_max, 2.0 * err,
                               cloud.exact_id, operands=(cloud.uniq[start:stop], cloud.uniq))
+        elif use_numba:  # the same pass, distances gathered from the distinct points' Gram rows
+            ui = cloud.inverse[start:stop]
+            fused = knn_block(None, cloud.u_norm[ui], cloud.u_norm, start, k_max, 2.0 * err, cloud.exact_id,
+                              operands=(cloud.uniq[ui], cloud.uniq), col_map=cloud.inverse, row_u=ui)
         if fused is not None:
             counts, cols, d, rank, flag, D = fused
         else:  # numpy, duplicates, or rows with many tied candidates
