@@ -313,15 +313,15 @@ def book_zoo(plan: Any, root: str | Path = "results", *, progress: bool = False
     import tempfile
 
     from ricci_lit.experiments.store import read_manifest
-    from ricci_lit.experiments.zoo import load_zoo, run_zoo, zoo_plan
+    from ricci_lit.experiments.zoo import load_zoo, run_zoo, unit_key, zoo_plan
 
     directory = resolve_results_root(root) / f"zoo-{plan.name}"
     if (directory / "manifest.json").exists() and read_manifest(directory, "zoo")["settings"] == \
             json.loads(json.dumps(plan.settings())):
         nets, layers, comm, _ = load_zoo(directory)
         expected = {u.key for u in zoo_plan(directory, plan).units}
-        have = set((nets["problem"] + "+" + nets["model"] + "+s" + nets["seed"].astype(str)).unique()) \
-            if len(nets) else set()
+        have = {unit_key(p, m, s)
+                for p, m, s in nets[["problem", "model", "seed"]].drop_duplicates().itertuples(index=False)}
         if expected <= have:
             return nets, layers, comm, f"the committed store `{directory.name}`"
     scratch = Path(tempfile.mkdtemp(prefix="ricci-lit-zoo-"))

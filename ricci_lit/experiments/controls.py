@@ -136,15 +136,17 @@ def trained_vs_untrained(
 
     frames: dict[str, list] = {"networks": [], "layers": [], "points": [], "community": []}
     t0 = time.perf_counter()
+    states = (("untrained", untrained), ("trained", trained))
+    reps = {state: representations(ens, x_test) for state, ens in states}  # once per state
     if community:
-        for state, ens in (("untrained", untrained), ("trained", trained)):
-            for net, rep in enumerate(representations(ens, x_test)):
+        for state, _ in states:
+            for net, rep in enumerate(reps[state]):
                 frames["community"].append(
                     community_table(rep.all, y_test, k, mode=mode)
                     .assign(problem=name, architecture=arch_name, state=state, network=net, seed=rep.seed))
     for lay in conventions:
-        for state, ens in (("untrained", untrained), ("trained", trained)):
-            tables = network_coefficients(representations(ens, x_test), k, curvatures=curvatures,
+        for state, ens in states:
+            tables = network_coefficients(reps[state], k, curvatures=curvatures,
                                           layers=lay, mode=mode, points=points, progress=progress)
             acc_train = accuracy(ens, x_train, y_train)
             acc_test = accuracy(ens, x_test, y_test)

@@ -31,8 +31,8 @@ from ricci_lit.experiments.runner import Chunk, Executor, Plan, RunSummary, Unit
 from ricci_lit.experiments.store import read_manifest, read_table
 from ricci_lit.provenance import provenance
 
-__all__ = ["ZooPlan", "ZooSettings", "PLANS", "MODELS", "build_model", "zoo_unit", "zoo_plan", "run_zoo",
-           "load_zoo"]
+__all__ = ["ZooPlan", "ZooSettings", "PLANS", "MODELS", "build_model", "unit_key", "zoo_unit", "zoo_plan",
+           "run_zoo", "load_zoo"]
 
 #: The models of the plan: name → its constructor's arguments for 28 × 28 one-channel inputs and
 #: ten classes (the chapter's ``SmallCNN`` and paper 2's residual network).
@@ -148,6 +148,11 @@ def zoo_unit(s: ZooSettings, unit: Unit) -> UnitOutput:
     return UnitOutput(chunks=chunks, stages=stages)
 
 
+def unit_key(problem: str, model: str, seed: int) -> str:
+    """The key of a unit and of its chunks: ``PROBLEM+MODEL+sSEED``."""
+    return f"{problem}+{model}+s{int(seed)}"
+
+
 def _resolve(plan: str | ZooPlan) -> ZooPlan:
     if isinstance(plan, ZooPlan):
         return plan
@@ -168,7 +173,7 @@ def zoo_plan(out: str | Path, plan: str | ZooPlan = "paper", *, device: str = "c
     for problem in plan.problems:
         for m in plan.models:
             for seed in plan.seeds:
-                key = f"{problem}+{m}+s{int(seed)}"
+                key = unit_key(problem, m, seed)
                 units.append(Unit(key=key, chunks=tuple((t, key) for t in ("networks", "layers", "community")),
                                   payload={"problem": problem, "model": m, "seed": int(seed)}))
     return Plan(root=Path(out), profile=f"zoo-{plan.name}", store_settings=plan.settings(), units=units,

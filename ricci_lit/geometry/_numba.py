@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - exercised only where numba is absent
     _nb = None
     HAVE_NUMBA = False
 
-__all__ = ["HAVE_NUMBA", "THREADS", "SPARSE_BFS_WORDS", "single_threaded_blas", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist", "knn_block", "knn_line",
+__all__ = ["HAVE_NUMBA", "THREADS", "SPARSE_BFS_WORDS", "uses_word_lists", "single_threaded_blas", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist", "knn_block", "knn_line",
            "knn_candidates", "symmetric_csr"]
 
 ENGINES = ("auto", "numba", "numpy")
@@ -727,6 +727,12 @@ def symmetric_csr(n: int, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray,
 SPARSE_BFS_WORDS = 24
 
 
+def uses_word_lists(s0: int, s1: int) -> bool:
+    """Whether :func:`bfs_block` searches the sources ``s0 … s1−1`` with the word-list kernel
+    (more than :data:`SPARSE_BFS_WORDS` words of 64 sources)."""
+    return (int(s1) - int(s0) + 63) // 64 > SPARSE_BFS_WORDS
+
+
 def bfs_block(indptr: np.ndarray, indices: np.ndarray, n: int, s0: int, s1: int,
               dist: np.ndarray | None = None) -> tuple[int, int, int]:
     """BFS from sources ``s0 … s1−1`` at once; returns ``(Σ distances, reached pairs, max level)``.
@@ -737,7 +743,7 @@ def bfs_block(indptr: np.ndarray, indices: np.ndarray, n: int, s0: int, s1: int,
     write = dist is not None
     if dist is None:
         dist = np.zeros((1, 1), dtype=np.int32)
-    kernel = _bfs_block_sparse if (int(s1) - int(s0) + 63) // 64 > SPARSE_BFS_WORDS else _bfs_block_dense
+    kernel = _bfs_block_sparse if uses_word_lists(s0, s1) else _bfs_block_dense
     total, reached, diameter = kernel(indptr.astype(np.int64), indices.astype(np.int64),
                                       int(n), int(s0), int(s1), dist, write)
     return int(total), int(reached), int(diameter)

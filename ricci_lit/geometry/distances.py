@@ -48,7 +48,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
 
-from ricci_lit.geometry._numba import SPARSE_BFS_WORDS, THREADS, bfs_block, resolve_engine
+from ricci_lit.geometry._numba import THREADS, bfs_block, resolve_engine, uses_word_lists
 from ricci_lit.geometry.knn import KnnGraph
 
 __all__ = [
@@ -175,7 +175,7 @@ def _compiled_totals(A: sp.csr_matrix) -> tuple[int, int, int]:
     relabelled in reverse Cuthill–McKee order (the totals do not depend on the labels)."""
     n = A.shape[0]
     blocks = _numba_blocks(A, THREADS)
-    if max(-(-(s1 - s0) // 64) for s0, s1 in blocks) > SPARSE_BFS_WORDS:
+    if any(uses_word_lists(s0, s1) for s0, s1 in blocks):
         # the word-list kernel: relabel so that sources close in the graph share words
         perm = reverse_cuthill_mckee(A, symmetric_mode=True)
         A = A[perm][:, perm].tocsr()

@@ -158,7 +158,6 @@ def test_word_list_kernel_equals_networkx(monkeypatch, nx_dist_matrix, threads):
     totals and matrix as networkx, on sparse and dense frontiers and with several components."""
     import ricci_lit.geometry._numba as nbmod
 
-    monkeypatch.setattr(geo, "SPARSE_BFS_WORDS", 0)
     monkeypatch.setattr(nbmod, "SPARSE_BFS_WORDS", 0)
     monkeypatch.setattr(geo, "THREADS", threads)
     rng = np.random.default_rng(3)
