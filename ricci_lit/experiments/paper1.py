@@ -391,8 +391,9 @@ def _network_chunk(s: SweepSettings, problem: str, arch: str, seed: int, reps, i
 
 
 def sweep_unit(s: SweepSettings, unit: Unit) -> UnitOutput:
-    """One (problem, architecture) of a sweep: the ensemble (from the unit's checkpoint, the
-    missing seeds trained as one batch), then one chunk per network the unit lacks."""
+    """One (problem, architecture) of a sweep: the ensemble (from the unit's checkpoint, the seeds
+    whose chunks are missing and that it lacks trained as one batch), then one chunk per network the
+    unit lacks."""
     from ricci_lit.networks.mlp import representations
 
     problem, arch = unit.payload["problem"], unit.payload["architecture"]
@@ -401,17 +402,20 @@ def sweep_unit(s: SweepSettings, unit: Unit) -> UnitOutput:
     t0 = time.perf_counter()
     data = problem_data(s.profile, problem, s.data_dir)
     stages["data"] += time.perf_counter() - t0
+    wanted = {key for _, key in unit.chunks}
+    # Only the seeds whose chunks are missing are trained. A stored network whose checkpoint was lost
+    # must not be trained again into the new checkpoint: under the legacy scheme it would come out
+    # of a different batch, other in its last bits than the network its chunk describes, and the
+    # store's batches (recorded by ``train_seconds``) could no longer be re-created.
+    seeds = [v for v in seeds if network_key(problem, arch, v) in wanted]
     t0 = time.perf_counter()
     ens, index, meta, new_ckpt = _ensemble(s, arch, seeds, unit.payload.get("checkpoint"), data)
     stages["train"] += time.perf_counter() - t0
     out = UnitOutput(stages=stages)
     if new_ckpt is not None:
         out.checkpoints[f"{problem}+{arch}"] = new_ckpt
-    wanted = {key for _, key in unit.chunks}
     input_rows = None
     for seed in seeds:
-        if network_key(problem, arch, seed) not in wanted:
-            continue
         t0 = time.perf_counter()
         reps = representations(ens.subset([index[seed]]), data[2])[0]
         stages["representations"] += time.perf_counter() - t0

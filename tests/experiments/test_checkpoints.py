@@ -94,6 +94,30 @@ def test_recreated_checkpoints_follow_the_sweeps_batches(tmp_path):
         training_batches(pd.concat([nets, nets]))
 
 
+@pytest.mark.parametrize("scheme", ["batched-v1", None])
+def test_a_sweep_that_lost_its_checkpoint_trains_only_the_missing_seeds(tmp_path, scheme):
+    """Extending a store whose checkpoint is gone trains the new seeds alone: the stored networks are
+    not trained again into the new checkpoint (under the legacy scheme they would come out of a
+    different batch, other than their chunks' networks), and the store stays re-creatable."""
+    from ricci_lit.experiments.checkpoints import recreate_checkpoints, training_batches
+    from ricci_lit.experiments.paper1 import load_results
+
+    out = tmp_path / "res"
+    kw = dict(problems=["A"], architectures=["narrow-shallow"], n_test=150, epochs=2, k_synthetic=[6, 10],
+              training_scheme=scheme)
+    run_sweep(get_profile("quick", n_seeds=2, **kw), out, device="cpu", progress=False)
+    (out / "checkpoints" / "A+narrow-shallow.pt").unlink()
+    summary = run_sweep(get_profile("quick", n_seeds=3, **kw), out, device="cpu", progress=False)
+    assert summary.chunks_written == 1
+    assert _state(out, "A+narrow-shallow")["ensemble"]["seeds"] == [2]   # not [0, 1, 2]
+    nets, _, _ = load_results(out)
+    assert training_batches(nets) == [[0, 1], [2]]
+    table = recreate_checkpoints(out, seeds=3, progress=False)
+    assert table["seed"].tolist() == [0, 1]
+    assert (table["stored_accuracy"] == table["recreated_accuracy"]).all()
+    assert sorted(_state(out, "A+narrow-shallow")["ensemble"]["seeds"]) == [0, 1, 2]
+
+
 def test_recreate_checkpoints_refuses_networks_that_differ_and_bad_input(source, tmp_path, monkeypatch, capsys):
     import ricci_lit.experiments.checkpoints as sweeps
 
