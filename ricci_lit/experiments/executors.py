@@ -55,6 +55,7 @@ __all__ = [
     "DaskExecutor",
     "dashboard_available",
     "local_cluster",
+    "numba_config_matches_environment",
     "on_worker",
     "one_thread",
     "open_executor",
@@ -93,13 +94,46 @@ def one_thread() -> None:
     later by the unit starts with one thread anyway in a worker started with :data:`THREAD_ENV`
     (or by a Dask nanny, which sets ``OMP_NUM_THREADS=1``), and the sweep's units set torch's
     threads themselves (``cpu_threads``).
+
+    A worker may have imported numba before its environment was set: a spawned process first
+    re-imports the parent's main module (``ricci-lit`` itself imports numba), and the nanny sets
+    ``env`` only afterwards. numba's configuration then holds the machine's thread count while
+    ``$NUMBA_NUM_THREADS`` says 1, and numba refuses the next compilation once its threads run
+    ("Cannot set NUMBA_NUM_THREADS to a different value"). So the configuration is re-read from
+    the environment first, or, if numba's threads already run, the environment is made to agree
+    with it (:func:`numba_config_matches_environment`).
     """
     torch = sys.modules.get("torch")
     if torch is not None and torch.get_num_threads() != 1:
         torch.set_num_threads(1)
     numba = sys.modules.get("numba")
-    if numba is not None and numba.get_num_threads() != 1:
-        numba.set_num_threads(1)
+    if numba is not None:
+        numba_config_matches_environment()
+        if numba.get_num_threads() != 1:
+            numba.set_num_threads(1)
+
+
+def numba_config_matches_environment() -> None:
+    """Make numba's configured thread count and ``$NUMBA_NUM_THREADS`` agree in this process.
+
+    numba re-reads its configuration from the environment before every compilation and raises if
+    the thread count would change after its threads were launched. When the two disagree, the
+    configuration is re-read (possible while no thread runs); otherwise the environment is set to
+    the configured count (numba's threads in use are then set by ``numba.set_num_threads``;
+    ricci_lit's own kernel threads read ``$NUMBA_NUM_THREADS`` at every call, so in that fallback
+    they follow the configured count). Nothing happens when numba is not imported.
+    """
+    if "numba" not in sys.modules:
+        return
+    from numba.core import config
+
+    env = os.environ.get("NUMBA_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) == config.NUMBA_NUM_THREADS:
+        return
+    try:
+        config.reload_config()
+    except RuntimeError:  # threads already launched with the configured count: keep it
+        os.environ["NUMBA_NUM_THREADS"] = str(config.NUMBA_NUM_THREADS)
 
 
 def on_worker(fn: Callable[[Any, Unit], UnitOutput], settings: Any, unit: Unit) -> UnitOutput:

@@ -39,26 +39,26 @@ except ImportError:  # pragma: no cover - exercised only where numba is absent
     _nb = None
     HAVE_NUMBA = False
 
-__all__ = ["HAVE_NUMBA", "THREADS", "SPARSE_BFS_WORDS", "uses_word_lists", "single_threaded_blas", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist", "knn_block", "knn_line",
+__all__ = ["HAVE_NUMBA", "kernel_threads", "SPARSE_BFS_WORDS", "uses_word_lists", "single_threaded_blas", "resolve_engine", "bfs_block", "select_rows", "gram_to_sqdist", "knn_block", "knn_line",
            "knn_candidates", "symmetric_csr"]
 
 ENGINES = ("auto", "numba", "numpy")
 
-def _thread_count() -> int:
-    """``$NUMBA_NUM_THREADS`` when it is a positive integer (a Dask worker of
-    :mod:`ricci_lit.experiments.executors` sets it to 1), else the CPUs this process may use;
-    at most 8."""
+def kernel_threads() -> int:
+    """Threads of :func:`knn_block`, of the k-d tree queries and of the BFS's source blocks: plain
+    Python threads around GIL-free kernels, not numba's ``parallel=True`` (its GNU OpenMP layer
+    makes a later ``fork()``, multiprocessing's default on Linux, abort the child). The results
+    never depend on it.
+
+    ``$NUMBA_NUM_THREADS`` when it is a positive integer (a Dask worker of
+    :mod:`ricci_lit.experiments.executors` sets it to 1), else the CPUs this process may use; at
+    most 8. Read at every call, not at import: a worker process may import this module before its
+    environment is set (a spawned worker re-imports the parent's main module first)."""
     env = os.environ.get("NUMBA_NUM_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
         return min(8, int(env))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(8, cpus))
-
-
-#: Threads of :func:`knn_block` and of the BFS's source blocks. Plain Python threads around
-#: GIL-free kernels, not numba's ``parallel=True``: its GNU OpenMP layer makes a later ``fork()``
-#: (multiprocessing's default on Linux) abort the child. The results never depend on it.
-THREADS = _thread_count()
 
 
 def resolve_engine(engine: str) -> str:
@@ -809,7 +809,7 @@ def knn_block(gram: np.ndarray | None, row_norms: np.ndarray, col_norms: np.ndar
     cn = np.ascontiguousarray(col_norms, dtype=np.float64)
     tol = np.ascontiguousarray(tol, dtype=np.float64)
     exact_id = np.ascontiguousarray(exact_id, dtype=np.int64)
-    n_parts = max(1, min(THREADS, b // 64))
+    n_parts = max(1, min(kernel_threads(), b // 64))
     cuts = [b * p // n_parts for p in range(n_parts + 1)]
 
     blocks: list[np.ndarray | None] = [None] * n_parts

@@ -48,7 +48,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, reverse_cuthill_mckee
 
-from ricci_lit.geometry._numba import THREADS, bfs_block, resolve_engine, uses_word_lists
+from ricci_lit.geometry._numba import bfs_block, kernel_threads, resolve_engine, uses_word_lists
 from ricci_lit.geometry.knn import KnnGraph
 
 __all__ = [
@@ -169,22 +169,23 @@ def _numba_blocks(A: sp.csr_matrix, threads: int = 1) -> list[tuple[int, int]]:
 
 def _compiled_totals(A: sp.csr_matrix) -> tuple[int, int, int]:
     """``(Σ distances, reached pairs, diameter)`` by the compiled search, source blocks run on
-    :data:`THREADS` threads (the kernel releases the GIL; blocks are independent, their sums
+    :func:`~ricci_lit.geometry._numba.kernel_threads` threads (the kernel releases the GIL; blocks are independent, their sums
     are integers, so the result does not depend on the split). Blocks of more than
     ``SPARSE_BFS_WORDS`` words use the word-list kernel, for which the vertices are first
     relabelled in reverse Cuthill–McKee order (the totals do not depend on the labels)."""
     n = A.shape[0]
-    blocks = _numba_blocks(A, THREADS)
+    threads = kernel_threads()
+    blocks = _numba_blocks(A, threads)
     if any(uses_word_lists(s0, s1) for s0, s1 in blocks):
         # the word-list kernel: relabel so that sources close in the graph share words
         perm = reverse_cuthill_mckee(A, symmetric_mode=True)
         A = A[perm][:, perm].tocsr()
     indptr = A.indptr.astype(np.int64)
     indices = A.indices.astype(np.int64)
-    if len(blocks) == 1 or THREADS == 1:
+    if len(blocks) == 1 or threads == 1:
         parts = [bfs_block(indptr, indices, n, s0, s1) for s0, s1 in blocks]
     else:
-        with ThreadPoolExecutor(max_workers=min(THREADS, len(blocks))) as pool:
+        with ThreadPoolExecutor(max_workers=min(threads, len(blocks))) as pool:
             parts = list(pool.map(lambda b: bfs_block(indptr, indices, n, b[0], b[1]), blocks))
     return (sum(p[0] for p in parts), sum(p[1] for p in parts), max(p[2] for p in parts))
 

@@ -35,7 +35,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ricci_lit.geometry._exact import gram_error_bound, near_tie_rows, power_of_two_scale, resolve_block
-from ricci_lit.geometry._numba import (THREADS, gram_to_sqdist, knn_block, knn_candidates, knn_line,
+from ricci_lit.geometry._numba import (gram_to_sqdist, kernel_threads, knn_block, knn_candidates, knn_line,
                                       resolve_engine, select_rows, symmetric_csr)
 
 __all__ = [
@@ -511,7 +511,7 @@ def _tree_table(cloud: _Cloud, k_max: int) -> tuple[np.ndarray, np.ndarray, np.n
     todo = np.arange(n)
     parts: list[tuple[np.ndarray, np.ndarray]] = []
     while todo.size:
-        dist, idx = tree.query(P[todo], k=m, workers=THREADS)
+        dist, idx = tree.query(P[todo], k=m, workers=kernel_threads())
         dist = np.atleast_2d(dist)
         idx = np.atleast_2d(idx)
         bound = dist[:, k_max] ** 2 * (1.0 + _TREE_MARGIN) + 5.0 * cloud.err[todo] + 2.0 ** -1000

@@ -446,3 +446,60 @@ def test_workers_draw_no_progress_bars_of_their_own():
     s = sweep_plan(sweep4_profile(), "/nonexistent-never-written", device="cpu", progress=True).settings
     assert s.progress and not quiet_settings(s).progress and quiet_settings(s).profile == s.profile
     assert quiet_settings(_Where()) == _Where() and quiet_settings({"progress": True}) == {"progress": True}
+
+
+# -- numba's thread count in a worker that imported numba before its environment was set ---------
+_NUMBA_PROBE = r"""
+import os, sys
+import numba
+from numba.core import config
+if config.NUMBA_DEFAULT_NUM_THREADS < 2:
+    print("one cpu"); sys.exit(0)
+if sys.argv[1] == "launched":
+    numba.get_num_threads()          # numba's threads already run with the machine's count
+os.environ["NUMBA_NUM_THREADS"] = "1"  # what a Dask nanny does after the main module's import
+from ricci_lit.experiments.executors import one_thread
+from ricci_lit.geometry._numba import kernel_threads
+one_thread()
+
+@numba.njit
+def fresh(x):
+    return x + 1
+
+fresh(1.0)                           # numba re-reads its configuration before compiling
+print(config.NUMBA_NUM_THREADS == int(os.environ["NUMBA_NUM_THREADS"]), numba.get_num_threads(), kernel_threads(),
+      min(8, config.NUMBA_DEFAULT_NUM_THREADS))
+"""
+
+
+@pytest.mark.parametrize("state", ["imported", "launched"])
+def test_a_worker_that_imported_numba_first_still_compiles(state):
+    """A spawned worker re-imports the parent's main module (``ricci-lit`` imports numba) before the
+    nanny sets ``NUMBA_NUM_THREADS=1``; numba then refused every later compilation ("Cannot set
+    NUMBA_NUM_THREADS to a different value"), which failed a sweep's units after their training."""
+    env = {k: v for k, v in ENV.items() if k != "NUMBA_NUM_THREADS"}
+    res = subprocess.run([sys.executable, "-c", _NUMBA_PROBE, state], cwd=ROOT, env=env, capture_output=True,
+                         check=False, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    if res.stdout.strip() == "one cpu":
+        pytest.skip("numba sees one CPU: its configured count cannot disagree with 1")
+    ok, numba_threads, kernel, machine = res.stdout.split()
+    assert ok == "True" and numba_threads == "1"
+    # re-read configuration: one kernel thread; threads already launched: the configured count kept
+    assert kernel == ("1" if state == "imported" else machine)
+
+
+def test_ricci_lit_sweep_on_local_workers_compiles_in_them(tmp_path):
+    """The command line with ``--workers 2``, no ``NUMBA_NUM_THREADS`` in the user's environment and
+    an empty numba cache (so the workers compile the kernels): every unit succeeds."""
+    env = {k: v for k, v in ENV.items() if k != "NUMBA_NUM_THREADS"}
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "numba-cache")
+    out = tmp_path / "res"
+    res = subprocess.run([sys.executable, "-m", "ricci_lit.cli", "sweep", "--problems", "A", "--architectures",
+                          "narrow-shallow,wide-shallow", "--seeds", "1", "--n-test", "120", "--epochs", "1",
+                          "--k-synthetic", "5,10", "--device", "cpu", "--no-progress", "--workers", "2",
+                          "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+                         check=False)
+    assert res.returncode == 0, res.stdout[-1500:] + res.stderr[-1500:]
+    assert "Cannot set NUMBA_NUM_THREADS" not in res.stderr
+    assert len(_chunks(out)) == 2

@@ -142,7 +142,7 @@ def test_threaded_source_blocks_give_the_same_integers(monkeypatch, threads):
     """The compiled search's source blocks run on threads; any split gives the same totals."""
     G = disjoint(nx.gnp_random_graph(300, 0.02, seed=5), nx.path_graph(70), nx.cycle_graph(33))
     expected = oracle_totals(G)
-    monkeypatch.setattr(geo, "THREADS", threads)
+    monkeypatch.setattr(geo, "kernel_threads", lambda: threads)
     tot = hop_distance_totals(graph_from_adjacency(G), engine="numba")
     assert (tot.total, tot.finite_total, tot.n_components, tot.reachable_pairs, tot.diameter) == expected
     blocks = geo._numba_blocks(geo._adjacency_of(graph_from_adjacency(G)), threads)
@@ -159,7 +159,7 @@ def test_word_list_kernel_equals_networkx(monkeypatch, nx_dist_matrix, threads):
     import ricci_lit.geometry._numba as nbmod
 
     monkeypatch.setattr(nbmod, "SPARSE_BFS_WORDS", 0)
-    monkeypatch.setattr(geo, "THREADS", threads)
+    monkeypatch.setattr(geo, "kernel_threads", lambda: threads)
     rng = np.random.default_rng(3)
     X = np.vstack([rng.normal(size=(200, 3)), rng.normal(size=(90, 2)) @ np.ones((2, 3)) + 30.0])
     graphs = [disjoint(nx.gnp_random_graph(300, 0.02, seed=5), nx.path_graph(70), nx.cycle_graph(33)),
