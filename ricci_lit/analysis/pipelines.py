@@ -42,7 +42,7 @@ import pandas as pd
 from ricci_lit.analysis.paper1 import NETWORK_KEYS, Report, kept_mask, report
 from ricci_lit.analysis.targets import PAPER1_BEST_K_RANGE, PAPER1_COUNTS, PAPER1_REGRESSION
 
-__all__ = ["HEADLINE_COLUMNS", "PipelineTable", "best_k_pattern", "headline_row", "measured_effects",
+__all__ = ["HEADLINE_COLUMNS", "PipelineTable", "best_k_pattern", "coverage", "headline_row", "measured_effects",
            "paper_row", "pipeline_table", "share_interval", "single_changes"]
 
 #: The columns of :attr:`PipelineTable.table`, in order.
@@ -277,3 +277,37 @@ def measured_effects(changes: pd.DataFrame, *, where: str = "chapter 7") -> dict
     }
     out["negative_aggregated"] = out["best_k"]
     return out
+
+
+def coverage(networks: pd.DataFrame) -> str:
+    """What a store holds, in words: per problem its configurations and seeds per configuration.
+
+    Problems that hold the same (configurations, seeds) are named together, in their order of first
+    appearance, e.g. ``"A, B and C: 6 configurations × 12 seeds; mnist-6v8: 1 configuration × 6
+    seeds"``; seeds given as a range when configurations differ (``"6–12 seeds"``).
+
+    Parameters
+    ----------
+    networks
+        One row per network (or per network and layer): ``problem``, ``architecture``, ``seed``.
+    """
+    missing = [c for c in ("problem", "architecture", "seed") if c not in networks.columns]
+    if missing:
+        raise ValueError(f"networks lacks the column(s) {missing}")
+    if networks.empty:
+        return "no network"
+    nets = networks.drop_duplicates(["problem", "architecture", "seed"])
+    per_config = nets.groupby(["problem", "architecture"], sort=False).size()
+    groups: dict[tuple[int, int, int], list[str]] = {}
+    for problem in dict.fromkeys(nets["problem"]):
+        seeds = per_config.loc[problem]
+        groups.setdefault((len(seeds), int(seeds.min()), int(seeds.max())), []).append(str(problem))
+
+    def names(ps: list[str]) -> str:
+        return ps[0] if len(ps) == 1 else ", ".join(ps[:-1]) + " and " + ps[-1]
+
+    parts = []
+    for (n_conf, lo, hi), ps in groups.items():
+        seeds = f"{lo} seed{'s' if hi > 1 else ''}" if lo == hi else f"{lo}–{hi} seeds"
+        parts.append(f"{names(ps)}: {n_conf} configuration{'s' if n_conf > 1 else ''} × {seeds}")
+    return "; ".join(parts)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from ricci_lit.analysis.pipelines import (
     HEADLINE_COLUMNS,
     best_k_pattern,
+    coverage,
     paper_row,
     pipeline_table,
     share_interval,
@@ -187,3 +188,16 @@ def test_book_pipelines_loads_what_is_committed_and_says_what_is_not(tmp_path):
     assert not loaded and "holds no network yet" in missing["e"]
     assert set(MAIN_PIPELINES) <= set(PIPELINE_STORES)
     assert all(b in PIPELINE_STORES and a in PIPELINE_STORES for _, b, a in SINGLE_CHANGES)
+
+
+def test_coverage_names_each_problems_configurations_and_seeds():
+    rows = ([("A", a, v) for a in ("x", "y") for v in range(12)] + [("B", a, v) for a in ("x", "y") for v in range(12)]
+            + [("m", "x", v) for v in range(6)] + [("m", "y", v) for v in range(12)] + [("f", "x", 0)])
+    nets = pd.DataFrame(rows, columns=["problem", "architecture", "seed"])
+    layered = pd.concat([nets.assign(layer=0), nets.assign(layer=1)])  # one row per layer: counted once
+    expected = ("A and B: 2 configurations × 12 seeds; m: 2 configurations × 6–12 seeds; "
+                "f: 1 configuration × 1 seed")
+    assert coverage(nets) == coverage(layered) == expected
+    assert coverage(nets.iloc[:0]) == "no network"
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['seed'\]"):
+        coverage(nets.drop(columns="seed"))
