@@ -329,8 +329,10 @@ if len(main) >= 2:
     headline = pd.concat([pd.DataFrame([pipelines.paper_row(problems)]), pt.table], ignore_index=True)
     n_common = len(pt.keys)
     per_config = pt.keys.to_frame(index=False).groupby(["problem", "architecture"]).size()
+    seeds = (f"{per_config.min()}" if per_config.min() == per_config.max()
+             else f"{per_config.min()}–{per_config.max()}")
     glue("ch07_pipelines_md", Markdown(
-        f"The pipelines below hold {n_common:,} networks in common ({per_config.min()}–{per_config.max()} seeds "
+        f"The pipelines below hold {n_common:,} networks in common ({seeds} seeds "
         f"for each of {len(per_config)} configurations); every row but paper 1's is computed on exactly these "
         f"networks and on the same $k$ grid." + missing_md), display=False)
     display(_headline_view(headline))
