@@ -169,7 +169,7 @@ def _numba_blocks(A: sp.csr_matrix, threads: int = 1) -> list[tuple[int, int]]:
 
 def _compiled_totals(A: sp.csr_matrix) -> tuple[int, int, int]:
     """``(Σ distances, reached pairs, diameter)`` by the compiled search, source blocks run on
-    :func:`~ricci_lit.geometry._numba.kernel_threads` threads (the kernel releases the GIL; blocks are independent, their sums
+    ``kernel_threads()`` threads (the kernel releases the GIL; blocks are independent, their sums
     are integers, so the result does not depend on the split). Blocks of more than
     ``SPARSE_BFS_WORDS`` words use the word-list kernel, for which the vertices are first
     relabelled in reverse Cuthill–McKee order (the totals do not depend on the labels)."""
