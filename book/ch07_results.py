@@ -293,10 +293,15 @@ pd.DataFrame([{"term": "z", "formula": reg["formula"], "networks": reg["n"], "es
 
 # %%
 pipes, pipes_missing = book.book_pipelines(results_root)
-for key, label in (("ch07_authors_coverage", "authors' pipeline"),
-                   ("ch07_union_coverage", "authors' training, union graph"),
-                   ("ch07_pixel_coverage", "ours, pixels in [0, 1]")):
-    glue(key, Markdown(pipelines.coverage(pipes[label][0]) if label in pipes else "no network yet"), display=False)
+
+
+def _coverage_md(label: str) -> Markdown:
+    return Markdown(pipelines.coverage(pipes[label][0]) if label in pipes else "no network yet")
+
+
+glue("ch07_authors_coverage", _coverage_md("authors' pipeline"), display=False)
+glue("ch07_union_coverage", _coverage_md("authors' training, union graph"), display=False)
+glue("ch07_pixel_coverage", _coverage_md("ours, pixels in [0, 1]"), display=False)
 missing_md = "".join(f" *{label}* is left out: {why}." for label, why in pipes_missing.items())
 main = [label for label in book.MAIN_PIPELINES if label in pipes]
 
