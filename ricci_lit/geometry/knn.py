@@ -441,16 +441,15 @@ def neighbour_table(X: np.ndarray, k_max: int, *, engine: str = "auto",
         stop = min(n, start + int(block_rows))
         err = cloud.err[start:stop]
         fused = None
-        if use_numba and not cloud.has_duplicates:  # one compiled, row-parallel pass
-            fused = knn_block(None, cloud.u_norm[start:stop], cloud.u_norm, start, k_max, 2.0 * err,
-                              cloud.exact_id, operands=(cloud.uniq[start:stop], cloud.uniq))
-        elif use_numba:  # the same pass, distances gathered from the distinct points' Gram rows
-            ui = cloud.inverse[start:stop]
-            fused = knn_block(None, cloud.u_norm[ui], cloud.u_norm, start, k_max, 2.0 * err, cloud.exact_id,
-                              operands=(cloud.uniq[ui], cloud.uniq), col_map=cloud.inverse, row_u=ui)
+        if use_numba:  # one compiled, row-parallel pass; with duplicate points the distances are
+            # gathered from the distinct points' Gram rows inside it
+            rows = cloud.inverse[start:stop] if cloud.has_duplicates else slice(start, stop)
+            gather = {"col_map": cloud.inverse, "row_u": rows} if cloud.has_duplicates else {}
+            fused = knn_block(None, cloud.u_norm[rows], cloud.u_norm, start, k_max, 2.0 * err, cloud.exact_id,
+                              operands=(cloud.uniq[rows], cloud.uniq), **gather)
         if fused is not None:
             counts, cols, d, rank, flag, D = fused
-        else:  # numpy, duplicates, or rows with many tied candidates
+        else:  # numpy, or rows with many tied candidates
             D = _block_sqdist(cloud, start, stop, use_numba)
             counts, cols, d = _select_sorted(D, k_max, use_numba)
             rank = _dense_rank(counts, d)
