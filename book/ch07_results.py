@@ -415,6 +415,44 @@ else:
          display=False)
 
 # %% [markdown]
+# A pooled share is the kept-weighted mean of the problems' shares, so moves of opposite sign can
+# cancel in it. The pixel-scale change, problem by problem (`pipelines.single_change_by_problem`;
+# a single problem's $t$ has no dataset term and few networks):
+# {glue:md}`ch07_pixels_by_problem_md`
+
+# %%
+pixel_change = next((c for c in changes_wanted if c[0].startswith("pixels")), None)
+if pixel_change is not None:
+    by_problem = pipelines.single_change_by_problem({label: pipes[label][:2] for label in pipes}, pixel_change,
+                                                     WELL_TRAINED_THRESHOLD)
+    display(pd.DataFrame({
+        "networks": by_problem["networks"].map("{:,}".format),
+        "kept": [f"{int(b):,} → {int(a):,}" for b, a in zip(by_problem["kept_before"], by_problem["kept_after"])],
+        "share ρ < 0": [f"{b:.1%} → {a:.1%}" for b, a in zip(by_problem["fraction_negative_before"],
+                                                          by_problem["fraction_negative_after"])],
+        "Δ share (points)": by_problem["d_fraction_negative"].map(lambda x: f"{x * 100:+.1f}"),
+        "t of z": [f"{b:+.2f} → {a:+.2f}" if pd.notna(b) and pd.notna(a) else "undefined"
+                   for b, a in zip(by_problem["z_t_before"], by_problem["z_t_after"])],
+        "best k moved": [f"{int(m)} of {int(c)}" for m, c in zip(by_problem["best_k_changed"],
+                                                                 by_problem["configurations"])],
+    }).set_axis(by_problem["problem"], axis=0))
+    big_px = by_problem.loc[by_problem["d_fraction_negative"].abs().idxmax()]
+    px_sentence = (f"Scaling the pixels moves the share most on {big_px['problem']}: "
+                   f"{big_px['fraction_negative_before']:.1%} → {big_px['fraction_negative_after']:.1%} "
+                   f"({big_px['d_fraction_negative'] * 100:+.1f} points on {int(big_px['networks']):,} networks).")
+    up = by_problem.loc[by_problem["d_fraction_negative"] > 0, "problem"].tolist()
+    down = by_problem.loc[by_problem["d_fraction_negative"] < 0, "problem"].tolist()
+    if up and down:
+        pooled_px = changes.loc[changes["change"] == pixel_change[0], "d_fraction_negative"].iloc[0]
+        px_sentence += (f" It raises the share on {', '.join(up)} and lowers it on {', '.join(down)}, so the "
+                        f"pooled move ({pooled_px * 100:+.1f} points) is the net of moves in both directions, "
+                        f"and no single pooled number describes the pixel scale's effect.")
+    glue("ch07_pixels_by_problem_md", Markdown(px_sentence), display=False)
+else:
+    glue("ch07_pixels_by_problem_md", Markdown("No pixel-scale store is committed, so there is no per-problem view."),
+         display=False)
+
+# %% [markdown]
 # {glue:md}`ch07_pipelines_verdict`
 #
 # What no store here can measure: the authors' synthetic data (paper 1 publishes pictures, not

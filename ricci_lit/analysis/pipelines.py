@@ -26,7 +26,8 @@ configuration's count (a stratified nonparametric bootstrap); each replicate's s
 which other pipelines are in the table.
 
 :func:`single_changes` compares pairs of pipelines that differ in one choice, each pair on the
-networks both hold, and gives the change of every headline number.
+networks both hold, and gives the change of every headline number; :func:`single_change_by_problem`
+gives one change problem by problem.
 """
 from __future__ import annotations
 
@@ -239,6 +240,42 @@ def single_changes(stores: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]],
         row["best_k_changed"], row["configurations"] = changed, len(merged)
         out.append(row)
     return pd.DataFrame(out)
+
+
+def single_change_by_problem(stores: Mapping[str, tuple[pd.DataFrame, pd.DataFrame]],
+                             change: tuple[str, str, str], thresholds: Mapping[str, float], *,
+                             layers: str = "hidden", n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """One ``(change, before, after)`` of :func:`single_changes`, problem by problem.
+
+    A pooled move can hide moves of opposite sign: the share with ``ρ < 0`` over all problems is
+    the kept-weighted mean of the problems' shares, ``Σ_p n_p f_p / Σ_p n_p``. Each row here is
+    :func:`single_changes` on one problem's networks and geometry alone (the networks and ``k``
+    values both pipelines hold for that problem), with a ``problem`` column first; problems in
+    the order they first appear in ``before``'s networks, those that only one side holds left
+    out. The regression's ``t`` of a single problem has no dataset term to adjust for and few
+    networks; read its move with that in mind.
+
+    Raises
+    ------
+    ValueError
+        ``before`` or ``after`` not in ``stores``, or no problem held by both.
+    """
+    label, before, after = change
+    missing = [s for s in (before, after) if s not in stores]
+    if missing:
+        raise ValueError(f"change {label!r} names pipelines {missing} that are not given")
+    held_after = set(stores[after][0]["problem"])
+    problems = [p for p in dict.fromkeys(stores[before][0]["problem"]) if p in held_after]
+    if not problems:
+        raise ValueError(f"the pipelines {before!r} and {after!r} hold no problem in common")
+    rows = []
+    for problem in problems:
+        subset = {name: (nets[nets["problem"] == problem], geo[geo["problem"] == problem])
+                  for name, (nets, geo) in ((before, stores[before]), (after, stores[after]))}
+        rows.append(single_changes(subset, [change], thresholds, layers=layers, n_boot=n_boot, seed=seed)
+                    .assign(problem=problem))
+    out = pd.concat(rows, ignore_index=True)
+    return out[["problem", *[c for c in out.columns if c != "problem"]]]
 
 
 def _pct(x: float | None) -> str:

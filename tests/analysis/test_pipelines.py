@@ -20,6 +20,7 @@ from ricci_lit.analysis.pipelines import (
     paper_row,
     pipeline_table,
     share_interval,
+    single_change_by_problem,
     single_changes,
 )
 from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD
@@ -58,6 +59,40 @@ def test_single_changes_give_both_sides_and_the_moves():
     assert row["configurations"] == 2
     with pytest.raises(ValueError, match="not given"):
         single_changes({"a": a}, [("x", "a", "b")], WELL_TRAINED_THRESHOLD)
+
+
+def test_a_change_by_problem_separates_moves_the_pooled_share_mixes():
+    # A loses 3 of its 6 negatives, C none: pooled −3/12, by problem −3/6 and 0
+    flip = {("A", "narrow-shallow", s) for s in range(3)}
+    a, b = tables(_signs()), tables(_signs(flip=flip), seed=2)
+    stores = {"a": a, "b": b}
+    by = single_change_by_problem(stores, ("graph", "a", "b"), WELL_TRAINED_THRESHOLD, n_boot=100)
+    assert list(by["problem"]) == ["A", "C"] and list(by.columns[:2]) == ["problem", "change"]
+    row = by.set_index("problem")
+    assert row.loc["A", "networks"] == row.loc["C", "networks"] == 6
+    assert row.loc["A", "d_fraction_negative"] == pytest.approx(-3 / 6)
+    assert row.loc["C", "d_fraction_negative"] == 0.0
+    # each row is single_changes on that problem's rows alone (the oracle: filter by hand)
+    for problem in ("A", "C"):
+        only = {k: tuple(x[x["problem"] == problem] for x in v) for k, v in stores.items()}
+        ref = single_changes(only, [("graph", "a", "b")], WELL_TRAINED_THRESHOLD, n_boot=100).iloc[0]
+        got = row.loc[problem]
+        for col in ("kept_before", "kept_after", "fraction_negative_before", "fraction_negative_after",
+                    "ci_low_after", "best_k_changed"):
+            assert got[col] == ref[col]
+    # the kept-weighted mean of the problems' shares is the pooled share
+    pooled = single_changes(stores, [("graph", "a", "b")], WELL_TRAINED_THRESHOLD, n_boot=100).iloc[0]
+    w = by["kept_after"].astype(float)
+    assert (w * by["fraction_negative_after"]).sum() / w.sum() == pytest.approx(pooled["fraction_negative_after"])
+    # a problem only one side holds is left out; nothing in common, or an unknown label, is refused
+    c_only = tuple(x[x["problem"] == "C"] for x in b)
+    assert list(single_change_by_problem({"a": a, "b": c_only}, ("g", "a", "b"), WELL_TRAINED_THRESHOLD,
+                                         n_boot=50)["problem"]) == ["C"]
+    a_only = tuple(x[x["problem"] == "A"] for x in a)
+    with pytest.raises(ValueError, match="no problem in common"):
+        single_change_by_problem({"a": a_only, "b": c_only}, ("g", "a", "b"), WELL_TRAINED_THRESHOLD)
+    with pytest.raises(ValueError, match="not given"):
+        single_change_by_problem({"a": a}, ("g", "a", "b"), WELL_TRAINED_THRESHOLD)
 
 
 def _oracle(rho, strata, n_boot, seed, label, level=0.95):
