@@ -311,8 +311,9 @@ else:
     k_text = "; ".join(parts)
     glue("ch08_k_summary", Markdown(k_text[0].upper() + k_text[1:] + "."), display=False)
     counts = k_table.groupby("problem")[["n_networks", "n_well_trained"]].first()
+    n_lo, n_hi = int(counts["n_networks"].min()), int(counts["n_networks"].max())
     glue("ch08_k_counts", Markdown(
-        f"{int(counts['n_networks'].min())}–{int(counts['n_networks'].max())} networks per problem, "
+        f"{n_lo if n_lo == n_hi else f'{n_lo}–{n_hi}'} networks per problem, "
         f"{int(counts['n_well_trained'].sum())} of {int(counts['n_networks'].sum())} of them above paper 1's accuracy "
         "threshold (paper 2 used only networks above 99 %; all are shown here, and the count per problem is the "
         "last column)"), display=False)

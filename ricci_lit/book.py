@@ -276,11 +276,16 @@ def book_coefficients(root: str | Path = "results", *, name: str = "paper-coeffi
             return None
     s = manifest.get("settings", {})
     per_config = networks.groupby(["problem", "architecture", "state"])["seed"].nunique()
+    seeds = (f"{per_config.min()} seed{'s' if per_config.min() != 1 else ''}" if per_config.min() == per_config.max()
+             else f"{per_config.min()}–{per_config.max()} seeds")
+    held = set(networks["state"])
+    states = ("each trained and at its initialisation" if held == {"trained", "untrained"}
+              else "trained only" if held == {"trained"} else "at initialisation only" if held == {"untrained"}
+              else "states " + ", ".join(sorted(map(str, held))))
     created = manifest.get("created", {})
     desc = (f"`{directory}`: {networks[['problem', 'architecture', 'seed']].drop_duplicates().shape[0]:,} networks "
             f"of {', '.join(f'`{p}`' for p in sorted(networks['problem'].unique()))} "
-            f"({per_config.min()}–{per_config.max()} seeds per configuration), each trained and at its "
-            f"initialisation, {k_phrase(s.get('k'))}, curvatures "
+            f"({seeds} per configuration), {states}, {k_phrase(s.get('k'))}, curvatures "
             f"{', '.join(s.get('curvatures', []))}, graph modes {', '.join(s.get('modes', []))} "
             f"(ricci_lit {manifest.get('ricci_lit')}, git {created.get('git_sha', 'unknown')})")
     return BookCoefficients(networks, layers, manifest, directory, desc)

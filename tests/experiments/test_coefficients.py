@@ -171,6 +171,10 @@ def test_cli_runs_and_reports(source, tmp_path, capsys):
     assert "2 networks computed" in text
     nets = load_coefficients(out)[0]
     assert set(nets["state"]) == {"untrained"} and set(nets["k"]) == {6} and len(nets) == 2
+    # the book's description says what the store holds: one seed, the initialisation only
+    from ricci_lit.book import book_coefficients
+    got = book_coefficients(tmp_path, name="cli").description
+    assert "(1 seed per configuration), at initialisation only, at k = 6" in got
 
 
 def test_hidden_coefficient_unit():
@@ -201,7 +205,8 @@ def test_book_coefficients(coeffs, tmp_path):
     nets, layers, _ = load_coefficients(coeffs)
     pd.testing.assert_frame_equal(got.networks, nets)
     assert len(got.layers) == len(layers)
-    assert "4 networks of `A` (2–2 seeds per configuration)" in got.description
+    assert "4 networks of `A` (2 seeds per configuration), each trained and at its initialisation" \
+        in got.description
     assert "k = 10" in got.description and "union, r-compat" in got.description
     assert book_coefficients(tmp_path, problems=["B"]) is None  # the chapters render other problems
     assert len(book_coefficients(tmp_path, problems=["A", "B"]).networks) == len(nets)
