@@ -44,7 +44,7 @@ from ricci_lit.analysis.paper1 import NETWORK_KEYS, Report, kept_mask, report
 from ricci_lit.analysis.targets import PAPER1_BEST_K_RANGE, PAPER1_COUNTS, PAPER1_REGRESSION
 
 __all__ = ["HEADLINE_COLUMNS", "PipelineTable", "best_k_pattern", "coverage", "headline_row", "measured_effects",
-           "paper_row", "pipeline_table", "share_interval", "single_changes"]
+           "paper_row", "pipeline_table", "share_interval", "single_change_by_problem", "single_changes"]
 
 #: The columns of :attr:`PipelineTable.table`, in order.
 HEADLINE_COLUMNS: tuple[str, ...] = (
