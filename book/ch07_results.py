@@ -362,23 +362,27 @@ changes_wanted = [c for c in book.SINGLE_CHANGES if c[1] in pipes and c[2] in pi
 changes = (pipelines.single_changes({label: pipes[label][:2] for label in pipes}, changes_wanted,
                                     WELL_TRAINED_THRESHOLD) if changes_wanted else pd.DataFrame())
 effects = pipelines.measured_effects(changes, where="chapter 7's single changes") if len(changes) else {}
-if len(changes):
-    def _pp(x):
-        return "" if x is None or pd.isna(x) else f"{x * 100:+.1f}"
 
-    view = pd.DataFrame({
-        "networks": changes["networks"].map("{:,}".format),
-        "kept": [f"{int(b):,} → {int(a):,}" for b, a in zip(changes["kept_before"], changes["kept_after"])],
-        "share ρ < 0": [f"{b:.1%} → {a:.1%}" for b, a in zip(changes["fraction_negative_before"],
-                                                          changes["fraction_negative_after"])],
-        "Δ share (points)": changes["d_fraction_negative"].map(_pp),
+
+def _change_view(ch: pd.DataFrame, index: str) -> pd.DataFrame:
+    """Rows of `pipelines.single_changes` (or `single_change_by_problem`) as a table to read, indexed by `index`."""
+    return pd.DataFrame({
+        "networks": ch["networks"].map("{:,}".format),
+        "kept": [f"{int(b):,} → {int(a):,}" for b, a in zip(ch["kept_before"], ch["kept_after"])],
+        "share ρ < 0": [f"{b:.1%} → {a:.1%}" for b, a in zip(ch["fraction_negative_before"],
+                                                          ch["fraction_negative_after"])],
+        "Δ share (points)": ch["d_fraction_negative"].map(
+            lambda x: "" if x is None or pd.isna(x) else f"{x * 100:+.1f}"),
         "t of z": [f"{b:+.2f} → {a:+.2f}" if pd.notna(b) and pd.notna(a) else "undefined"
-                   for b, a in zip(changes["z_t_before"], changes["z_t_after"])],
-        "best k moved": [f"{int(m)} of {int(c)}" for m, c in zip(changes["best_k_changed"], changes["configurations"])],
-        "best k in paper's range": [f"{int(b)} → {int(a)}" for b, a in zip(changes["best_k_in_paper_range_before"],
-                                                                          changes["best_k_in_paper_range_after"])],
-    }).set_axis(changes["change"], axis=0)
-    display(view)
+                   for b, a in zip(ch["z_t_before"], ch["z_t_after"])],
+        "best k moved": [f"{int(m)} of {int(c)}" for m, c in zip(ch["best_k_changed"], ch["configurations"])],
+        "best k in paper's range": [f"{int(b)} → {int(a)}" for b, a in zip(ch["best_k_in_paper_range_before"],
+                                                                          ch["best_k_in_paper_range_after"])],
+    }).set_axis(ch[index], axis=0)
+
+
+if len(changes):
+    display(_change_view(changes, "change"))
     # the choices that separate our pipeline from the authors' (pixels are raw in both: a sensitivity)
     between = changes[changes["change"].str.startswith(("training set", "kNN graph"))]
     sentences = []
@@ -425,17 +429,7 @@ pixel_change = next((c for c in changes_wanted if c[0].startswith("pixels")), No
 if pixel_change is not None:
     by_problem = pipelines.single_change_by_problem({label: pipes[label][:2] for label in pipes}, pixel_change,
                                                      WELL_TRAINED_THRESHOLD)
-    display(pd.DataFrame({
-        "networks": by_problem["networks"].map("{:,}".format),
-        "kept": [f"{int(b):,} → {int(a):,}" for b, a in zip(by_problem["kept_before"], by_problem["kept_after"])],
-        "share ρ < 0": [f"{b:.1%} → {a:.1%}" for b, a in zip(by_problem["fraction_negative_before"],
-                                                          by_problem["fraction_negative_after"])],
-        "Δ share (points)": by_problem["d_fraction_negative"].map(lambda x: f"{x * 100:+.1f}"),
-        "t of z": [f"{b:+.2f} → {a:+.2f}" if pd.notna(b) and pd.notna(a) else "undefined"
-                   for b, a in zip(by_problem["z_t_before"], by_problem["z_t_after"])],
-        "best k moved": [f"{int(m)} of {int(c)}" for m, c in zip(by_problem["best_k_changed"],
-                                                                 by_problem["configurations"])],
-    }).set_axis(by_problem["problem"], axis=0))
+    display(_change_view(by_problem, "problem").drop(columns="best k in paper's range"))
     big_px = by_problem.loc[by_problem["d_fraction_negative"].abs().idxmax()]
     px_sentence = (f"Scaling the pixels moves the share most on {big_px['problem']}: "
                    f"{big_px['fraction_negative_before']:.1%} → {big_px['fraction_negative_after']:.1%} "
