@@ -17,7 +17,8 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -42,6 +43,7 @@ from ricci_lit.experiments.paper1 import (
     run_sweep,
 )
 from ricci_lit.experiments.paper2 import load_p2_experiments
+from ricci_lit.experiments.store import iter_provenance
 
 
 @dataclass(frozen=True)
@@ -244,6 +246,45 @@ def book_results(profile: str = "quick", *, root: str | Path = "results", device
     return BookResults(nets, geo, manifest, prof.name, out, desc, present, missing)
 
 
+def computed_by(directory: str | Path, tables: Iterable[str], *, problems: Iterable[str] | None = None) -> str:
+    """Which code computed a store's rows, from every chunk's own provenance.
+
+    A store's manifest names the code that *created* the store; a chunk recomputed later (after a
+    fix, say) records its own ``git_sha`` and ``created_utc``, packed or loose
+    (:func:`ricci_lit.experiments.store.iter_provenance`). This counts the chunks of ``tables``
+    (only those of ``problems`` when given) by commit and says so in one phrase: the one commit,
+    or the commit of the most chunks, how many others, and the dates the chunks were written.
+    A ``-dirty`` commit (uncommitted changes in the working tree) keeps its suffix.
+    """
+    wanted = None if problems is None else {str(p) for p in problems}
+    shas: Counter[str] = Counter()
+    days: list[str] = []
+    for table in tables:
+        for _, prov in iter_provenance(directory, table):
+            if wanted is not None and str(prov.get("problem")) not in wanted:
+                continue
+            shas[str(prov.get("git_sha") or "unknown")] += 1
+            if prov.get("created_utc"):
+                days.append(str(prov["created_utc"])[:10])
+    total = sum(shas.values())
+    if not total:
+        return "no chunk records the code that computed it"
+
+    def short(sha: str) -> str:
+        head, dirty, _ = sha.partition("-dirty")
+        return head[:12] + ("-dirty" if dirty else "")
+
+    when = "" if not days else (f", written {min(days)}" if min(days) == max(days)
+                                else f", written {min(days)} to {max(days)}")
+    top, n_top = shas.most_common(1)[0]
+    units = f"{total:,} chunk{'s' if total != 1 else ''}"
+    if len(shas) == 1:
+        return f"computed by git {short(top)} ({units}{when})"
+    others = len(shas) - 1
+    return (f"computed by {len(shas)} commits: git {short(top)} for {n_top:,} of {units}, "
+            f"{others} other commit{'s' if others != 1 else ''} for the rest{when}")
+
+
 @dataclass(frozen=True)
 class BookCoefficients:
     """The coefficients a chapter renders (:func:`book_coefficients`)."""
@@ -287,7 +328,8 @@ def book_coefficients(root: str | Path = "results", *, name: str = "paper-coeffi
             f"of {', '.join(f'`{p}`' for p in sorted(networks['problem'].unique()))} "
             f"({seeds} per configuration), {states}, {k_phrase(s.get('k'))}, curvatures "
             f"{', '.join(s.get('curvatures', []))}, graph modes {', '.join(s.get('modes', []))} "
-            f"(ricci_lit {manifest.get('ricci_lit')}, git {created.get('git_sha', 'unknown')})")
+            f"(ricci_lit {manifest.get('ricci_lit')}; store created by git {created.get('git_sha', 'unknown')}, "
+            f"{computed_by(directory, ['coefficients'], problems=networks['problem'].unique())})")
     return BookCoefficients(networks, layers, manifest, directory, desc)
 
 

@@ -156,3 +156,34 @@ def test_site_builds_from_the_executed_chapters(executed_dir, tmp_path):
     assert proc.returncode == 0, f"jupyter-book build failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
     problems = _load_script("check_site").check(root / "_build" / "html")
     assert not problems, "\n".join(problems)
+
+
+def test_computed_by_names_the_code_of_the_chunks_not_the_manifest(tmp_path):
+    """Chunks recomputed by later code say so: the phrase counts every chunk's own commit,
+    packed or loose, and can be restricted to some problems."""
+    import pandas as pd
+
+    from ricci_lit.book import computed_by
+    from ricci_lit.experiments.store import ResultsStore
+
+    store = ResultsStore(tmp_path, "demo", {"n": 1})
+    frame = pd.DataFrame({"x": [1.0]})
+
+    def write(key, sha, day):
+        store.write_chunk("demo", key, frame, {"git_sha": sha, "created_utc": f"{day}T10:00:00+00:00",
+                                               "problem": key.split("+")[0]})
+
+    assert computed_by(tmp_path, ["demo"]) == "no chunk records the code that computed it"
+    write("A+1", "a" * 40, "2026-11-20")
+    assert computed_by(tmp_path, ["demo"]) == f"computed by git {'a' * 12} (1 chunk, written 2026-11-20)"
+    write("A+2", "a" * 40, "2026-11-21")
+    write("B+1", "b" * 40 + "-dirty", "2026-12-01")
+    store.pack("demo")  # packed chunks keep their own provenance
+    write("B+2", "c" * 40, "2026-12-02")
+    assert computed_by(tmp_path, ["demo"]) == (
+        f"computed by 3 commits: git {'a' * 12} for 2 of 4 chunks, 2 other commits for the rest, "
+        "written 2026-11-20 to 2026-12-02")
+    assert computed_by(tmp_path, ["demo"], problems=["B"]) == (
+        f"computed by 2 commits: git {'b' * 12}-dirty for 1 of 2 chunks, 1 other commit for the rest, "
+        "written 2026-12-01 to 2026-12-02")
+    assert computed_by(tmp_path, ["other"]) == "no chunk records the code that computed it"

@@ -8,6 +8,7 @@ for the sweeps.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -208,6 +209,9 @@ def test_book_coefficients(coeffs, tmp_path):
     assert "4 networks of `A` (2 seeds per configuration), each trained and at its initialisation" \
         in got.description
     assert "k = 10" in got.description and "union, r-compat" in got.description
+    # the code that computed the rows is each chunk's own, not only the manifest's
+    assert re.search(r"store created by git \S+, computed by git [0-9a-f]{12}(-dirty)? \(\d+ chunks, written ",
+                     got.description), got.description
     assert book_coefficients(tmp_path, problems=["B"]) is None  # the chapters render other problems
     assert len(book_coefficients(tmp_path, problems=["A", "B"]).networks) == len(nets)
 
