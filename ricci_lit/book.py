@@ -251,7 +251,7 @@ def computed_by(directory: str | Path, tables: Iterable[str], *, problems: Itera
 
     A store's manifest names the code that *created* the store; a chunk recomputed later (after a
     fix, say) records its own ``git_sha`` and ``created_utc``, packed or loose
-    (:func:`ricci_lit.experiments.store.iter_provenance`). This counts the chunks of ``tables``
+    (``ricci_lit.experiments.store.iter_provenance``). This counts the chunks of ``tables``
     (only those of ``problems`` when given) by commit and says so in one phrase: the one commit,
     or the commit of the most chunks, how many others, and the dates the chunks were written.
     A ``-dirty`` commit (uncommitted changes in the working tree) keeps its suffix.

@@ -4,7 +4,7 @@ import pytest
 
 from ricci_lit.geometry._numba import HAVE_NUMBA, resolve_engine
 from ricci_lit.geometry.distances import hop_distance_matrix, hop_distance_totals
-from ricci_lit.geometry.knn import knn_graph, neighbour_table
+from ricci_lit.geometry.knn import _prepare, knn_graph, neighbour_table
 
 pytestmark = pytest.mark.skipif(not HAVE_NUMBA, reason="numba is not installed")
 
@@ -26,7 +26,10 @@ def test_neighbour_tables_agree(name, X, k):
     b = neighbour_table(X, k, engine="numba")
     assert np.array_equal(a.indptr, b.indptr)
     assert np.array_equal(a.indices, b.indices)
-    assert np.array_equal(a.sqdist, b.sqdist)
+    assert np.array_equal(a.rank, b.rank)
+    # each thread forms its own rows of the Gram product, which BLAS may round differently in the
+    # last bit (neighbour_table, note 4): a stored distance moves by at most its rounding bound
+    np.testing.assert_allclose(a.sqdist, b.sqdist, rtol=0, atol=2.0 * _prepare(X).err.max())
 
 
 @pytest.mark.parametrize("name,X", list(_clouds()), ids=[c[0] for c in _clouds()])
