@@ -62,7 +62,7 @@ from ricci_lit.analysis.coefficients import (
 )
 from ricci_lit.analysis.paper2 import CRITICAL_THRESHOLD
 from ricci_lit.analysis.targets import TOLERANCES
-from ricci_lit.book import book_coefficients, book_p2, book_results, computed_by, resolve_results_root
+from ricci_lit.book import book_coefficients, book_p2, book_results, resolve_results_root, store_code
 from ricci_lit.data.problems import WELL_TRAINED_THRESHOLD, load_problem
 from ricci_lit.experiments.controls import trained_vs_untrained
 from ricci_lit.experiments.paper2 import PLANS as P2_PLANS
@@ -404,12 +404,10 @@ if p2 is None:
     p2_traj, p2_depth = pd.DataFrame(), pd.DataFrame()
 else:
     p2_traj, p2_depth, p2_manifest = p2
-    made = p2_manifest.get("created", {})
-    p2_code = computed_by(resolve_results_root(results_root) / "paper-p2", ["trajectory", "depth"])
+    p2_code = store_code(resolve_results_root(results_root) / "paper-p2", p2_manifest, ["trajectory", "depth"])
     glue("ch08_p2_description", Markdown(
         f"`{results_root}/paper-p2` (plan `{p2_manifest['settings']['name']}`: {len(p2_traj):,} trajectory rows, "
-        f"{len(p2_depth):,} layer rows; ricci_lit {p2_manifest.get('ricci_lit')}; store created by git "
-        f"{made.get('git_sha', 'unknown')}, {p2_code})."),
+        f"{len(p2_depth):,} layer rows; {p2_code})."),
         display=False)
 P2_CURV = "approx-ollivier"
 # the units of the store's own plan (the paper plan when there is no store); the figure slots below

@@ -285,6 +285,15 @@ def computed_by(directory: str | Path, tables: Iterable[str], *, problems: Itera
             f"{others} other commit{'s' if others != 1 else ''} for the rest{when}")
 
 
+def store_code(directory: str | Path, manifest: Mapping[str, Any], tables: Iterable[str], *,
+               problems: Iterable[str] | None = None) -> str:
+    """The code behind a store, for a chapter's description: the package version and commit that
+    created it (its manifest) and the commits that computed its rows (:func:`computed_by`)."""
+    created = manifest.get("created", {})
+    return (f"ricci_lit {manifest.get('ricci_lit')}; store created by git {created.get('git_sha', 'unknown')}, "
+            f"{computed_by(directory, tables, problems=problems)}")
+
+
 @dataclass(frozen=True)
 class BookCoefficients:
     """The coefficients a chapter renders (:func:`book_coefficients`)."""
@@ -323,13 +332,11 @@ def book_coefficients(root: str | Path = "results", *, name: str = "paper-coeffi
     states = ("each trained and at its initialisation" if held == {"trained", "untrained"}
               else "trained only" if held == {"trained"} else "at initialisation only" if held == {"untrained"}
               else "states " + ", ".join(sorted(map(str, held))))
-    created = manifest.get("created", {})
     desc = (f"`{directory}`: {networks[['problem', 'architecture', 'seed']].drop_duplicates().shape[0]:,} networks "
             f"of {', '.join(f'`{p}`' for p in sorted(networks['problem'].unique()))} "
             f"({seeds} per configuration), {states}, {k_phrase(s.get('k'))}, curvatures "
             f"{', '.join(s.get('curvatures', []))}, graph modes {', '.join(s.get('modes', []))} "
-            f"(ricci_lit {manifest.get('ricci_lit')}; store created by git {created.get('git_sha', 'unknown')}, "
-            f"{computed_by(directory, ['coefficients'], problems=networks['problem'].unique())})")
+            f"({store_code(directory, manifest, ['coefficients'], problems=networks['problem'].unique())})")
     return BookCoefficients(networks, layers, manifest, directory, desc)
 
 
