@@ -7,10 +7,16 @@ Under the legacy scheme a network's last bits also depend on the *batch* of seed
 trained with, which the store records implicitly (:func:`training_batches`).
 :func:`recreate_checkpoints` re-trains each selected configuration in those batches, one unit of
 :mod:`ricci_lit.experiments.runner` per (problem, architecture), checks every re-trained network's
-test accuracy against the stored one, and only then writes the checkpoint.
+test accuracy and training loss against the stored ones, and only then writes the checkpoint.
+
+Bit for bit holds on the processor kind that trained the networks: PyTorch's CPU kernels round
+differently on different processors (:func:`ricci_lit.provenance.cpu_identity`), and 50 epochs
+turn last-bit differences into other weights. Chunks record their processor; a refusal names the
+stored one and this machine's.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -25,15 +31,17 @@ from ricci_lit.experiments.paper1 import (
     stored_profile,
 )
 from ricci_lit.experiments.runner import Executor, Plan, Unit, UnitOutput, run_plan
-from ricci_lit.experiments.store import read_manifest
+from ricci_lit.experiments.store import iter_provenance, read_manifest
+from ricci_lit.provenance import cpu_identity
 
 __all__ = ["RECREATED_COLUMNS", "training_batches", "CheckpointSettings", "checkpoint_unit", "checkpoint_plan",
            "recreate_checkpoints"]
 
 #: The columns of a checkpoint re-creation table: one row per re-created network, its stored and
-#: re-created test accuracy, the device it was stored from and the seconds re-training took.
-RECREATED_COLUMNS = ["problem", "architecture", "seed", "stored_accuracy", "recreated_accuracy", "stored_device",
-                     "train_seconds"]
+#: re-created test accuracy and training loss, the device it was stored from and the seconds
+#: re-training took.
+RECREATED_COLUMNS = ["problem", "architecture", "seed", "stored_accuracy", "recreated_accuracy", "stored_train_loss",
+                     "recreated_train_loss", "stored_device", "train_seconds"]
 
 
 def training_batches(networks: pd.DataFrame) -> list[list[int]]:
@@ -79,8 +87,11 @@ def checkpoint_unit(s: CheckpointSettings, unit: Unit) -> UnitOutput:
     """Re-train one configuration's batches, check every accuracy, return its checkpoint.
 
     Payload: ``problem``, ``architecture``, ``batches`` (the sweep's), ``stored`` (seed →
-    ``(test accuracy, device)``) and ``checkpoint`` (the existing one or ``None``; its seeds are
-    kept, never replaced). Raises ``RuntimeError`` when a re-trained accuracy differs.
+    ``{"accuracy", "train_loss", "device", "cpu"}``; ``cpu`` is the chunk's processor record or
+    ``None``) and ``checkpoint`` (the existing one or ``None``; its seeds are kept, never
+    replaced). Raises ``RuntimeError`` when a re-trained network's test accuracy or training loss
+    differs from the stored one (a loss stored as NaN is not compared): the training loss, a
+    float64 mean over the training set, sees differences in the weights the accuracy rounds away.
     """
     from ricci_lit.networks.mlp import MLPEnsemble, output_accuracy, representations
     from ricci_lit.networks.training import torch_threads
@@ -103,22 +114,47 @@ def checkpoint_unit(s: CheckpointSettings, unit: Unit) -> UnitOutput:
     rows, bad = [], []
     for i, seed in enumerate(seed_list):  # evaluated exactly as the sweep evaluated it
         acc = output_accuracy(representations(ens.subset([i]), x_test)[0].output, y_test)
-        stored_acc, stored_dev = p["stored"][seed]
-        rows.append({"problem": problem, "architecture": arch, "seed": seed, "stored_accuracy": stored_acc,
-                     "recreated_accuracy": acc, "stored_device": stored_dev,
-                     "train_seconds": seconds / len(seed_list)})
-        if acc != stored_acc:
-            bad.append(f"seed {seed}: stored {stored_acc:.6f}, re-trained {acc:.6f} "
-                       f"(stored on {stored_dev}, re-trained on {s.device})")
+        st = p["stored"][seed]
+        loss = float(meta[seed]["train_loss"])
+        rows.append({"problem": problem, "architecture": arch, "seed": seed, "stored_accuracy": st["accuracy"],
+                     "recreated_accuracy": acc, "stored_train_loss": st["train_loss"], "recreated_train_loss": loss,
+                     "stored_device": st["device"], "train_seconds": seconds / len(seed_list)})
+        if acc != st["accuracy"]:
+            bad.append(f"seed {seed}: test accuracy stored {st['accuracy']:.6f}, re-trained {acc:.6f}")
+        elif math.isfinite(st["train_loss"]) and loss != st["train_loss"]:
+            bad.append(f"seed {seed}: training loss stored {st['train_loss']:.17g}, re-trained {loss:.17g}")
     if bad:
         raise RuntimeError(f"re-training {problem} {arch} did not reproduce the stored networks, so no "
-                           f"checkpoint was written: {'; '.join(bad[:3])}"
-                           + (f" and {len(bad) - 3} more" if len(bad) > 3 else ""))
+                           f"checkpoint was written: {len(bad)} of {len(seed_list)} differ ({'; '.join(bad[:3])}"
+                           + (f" and {len(bad) - 3} more" if len(bad) > 3 else "") + "); "
+                           + _where_trained([p["stored"][v] for v in seed_list], s.device))
     if ckpt is not None:  # a checkpoint with fewer seeds: extend it, as a resumed sweep would
         ens = MLPEnsemble.concatenate([MLPEnsemble.from_state(ckpt["ensemble"]), ens])
         meta = {**ckpt["meta"], **meta}
     return UnitOutput(checkpoints={f"{problem}+{arch}": {"ensemble": ens.to_state(), "meta": meta}},
                       stages={"train": seconds}, extra=pd.DataFrame(rows, columns=RECREATED_COLUMNS))
+
+
+def _cpu_text(cpu: Mapping[str, Any]) -> str:
+    return f"{cpu.get('model', 'unknown')} (torch {cpu.get('torch_capability', 'unknown')})"
+
+
+def _where_trained(stored: Sequence[Mapping[str, Any]], device: str) -> str:
+    """Why a re-training may differ: the stored networks' device and processor against this one's."""
+    devices = sorted({str(v["device"]) for v in stored})
+    if devices != [device]:
+        return f"stored on {', '.join(devices)}, re-trained on {device}"
+    if device != "cpu":
+        return f"stored and re-trained on {device}"
+    here = _cpu_text(cpu_identity())
+    cpus = sorted({_cpu_text(v["cpu"]) for v in stored if v["cpu"]})
+    if not cpus:
+        return (f"the store does not record the processor that trained them; this machine is {here}, and CPU "
+                "training is bit-reproducible only on the processor kind (and torch build) that ran it")
+    if cpus == [here]:
+        return f"stored and re-trained on {here}"
+    return (f"trained on {', '.join(cpus)}, re-trained on {here}: CPU training is bit-reproducible only on the "
+            "processor kind that ran it")
 
 
 def _select(nets: pd.DataFrame, root: Path, problems: Sequence[str] | None,
@@ -131,6 +167,16 @@ def _select(nets: pd.DataFrame, root: Path, problems: Sequence[str] | None,
                 raise ValueError(f"{root} holds no networks of {name}(s) {unknown}")
             configs = configs[configs[name].isin(list(wanted))]
     return configs
+
+
+def _stored_cpus(root: Path) -> dict[tuple[str, str, int], Mapping[str, Any]]:
+    """(problem, architecture, seed) → the processor record of its network chunk, where it has one."""
+    out = {}
+    for _, prov in iter_provenance(root, "network"):
+        cpu, key = prov.get("cpu"), (prov.get("problem"), prov.get("architecture"), prov.get("seed"))
+        if isinstance(cpu, Mapping) and None not in key:
+            out[(str(key[0]), str(key[1]), int(key[2]))] = cpu
+    return out
 
 
 def checkpoint_plan(out: str | Path, *, problems: Sequence[str] | None = None,
@@ -152,6 +198,7 @@ def checkpoint_plan(out: str | Path, *, problems: Sequence[str] | None = None,
     if seeds is not None and (isinstance(seeds, bool) or int(seeds) < 1):
         raise ValueError(f"seeds must be a positive count, got {seeds!r}")
     configs = _select(nets, root, problems, architectures)
+    cpus = _stored_cpus(root)
     store = ResultsStore(root, manifest["profile"], manifest["settings"])
     units = []
     for problem in sorted(configs["problem"].unique()):
@@ -166,7 +213,10 @@ def checkpoint_plan(out: str | Path, *, problems: Sequence[str] | None = None,
             if not missing:
                 continue
             batches = [b for b in training_batches(mine) if missing & set(b)]
-            stored = {int(r.seed): (float(r.test_accuracy), str(getattr(r, "device", "unknown")))
+            stored = {int(r.seed): {"accuracy": float(r.test_accuracy),
+                                    "train_loss": float(getattr(r, "train_loss", math.nan)),
+                                    "device": str(getattr(r, "device", "unknown")),
+                                    "cpu": cpus.get((problem, arch, int(r.seed)))}
                       for r in mine.itertuples(index=False)}
             units.append(Unit(key=f"{problem}+{arch}", payload={
                 "problem": problem, "architecture": arch, "batches": batches, "stored": stored,
@@ -197,9 +247,11 @@ def recreate_checkpoints(
     seeds already checkpointed are kept) with the store's training scheme, in the batches the
     sweep trained them in (:func:`training_batches`; a whole batch is re-trained even when only
     some of its seeds are wanted, since that is what makes the weights identical), evaluates
-    every network on the test set and compares its test accuracy with the stored one. Only when
-    every accuracy of a configuration agrees exactly is its checkpoint written, so a later
+    every network on the test set and compares its test accuracy and training loss with the stored
+    ones. Only when every one of a configuration agrees exactly is its checkpoint written, so a later
     ``ricci-lit coefficients`` (which re-checks them) analyses the networks the results describe.
+    On a processor of another kind than the one that trained them they do not agree (module
+    docstring), and the refusal names both processors.
 
     Returns
     -------
@@ -214,8 +266,8 @@ def recreate_checkpoints(
     ------
     ricci_lit.experiments.runner.UnitsFailedError
         (a ``RuntimeError``) after the other configurations are done, when a re-trained network's
-        accuracy differs from the stored one (for example networks trained on a GPU re-trained on
-        the CPU); no checkpoint is written for that configuration.
+        accuracy or training loss differs from the stored one (for example networks trained on a GPU,
+        or on another kind of CPU, re-trained here); no checkpoint is written for that configuration.
     """
     plan = checkpoint_plan(out, problems=problems, architectures=architectures, seeds=seeds, device=device,
                            data_dir=data_dir, progress=progress, cpu_threads=cpu_threads)

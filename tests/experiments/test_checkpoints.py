@@ -3,6 +3,7 @@ sweep's networks bit for bit, in the sweep's own training batches, refused when 
 """
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def test_recreated_checkpoints_are_the_original_networks(source, tmp_path, capsy
         p.unlink()
     assert main(["checkpoints", "--results", str(bare), "--architectures", "narrow-deep", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "re-created A+narrow-deep: 2 networks, every test accuracy equal" in out
+    assert "re-created A+narrow-deep: 2 networks, every test accuracy and training loss equal" in out
     assert "narrow-shallow" not in out
     assert not (bare / "checkpoints" / "A+narrow-shallow.pt").exists()  # only what was asked for
     old, new = _state(source, "A+narrow-deep"), _state(bare, "A+narrow-deep")
@@ -159,3 +160,58 @@ def test_recreate_checkpoints_refuses_networks_that_differ_and_bad_input(source,
     assert "no networks of architecture(s) ['wide-deep']" in capsys.readouterr().err
 
 
+
+
+def test_recreation_checks_the_training_loss_and_names_the_processors(source, tmp_path, monkeypatch):
+    """The accuracy rounds small weight differences away; the float64 training loss does not. A
+    refusal says which processor trained the networks and which re-trained them."""
+    import ricci_lit.experiments.checkpoints as sweeps
+    from ricci_lit.provenance import cpu_identity
+
+    bare = tmp_path / "bare"
+    shutil.copytree(source, bare)
+    for p in (bare / "checkpoints").iterdir():
+        p.unlink()
+    table = sweeps.recreate_checkpoints(bare, architectures=["narrow-shallow"], progress=False)
+    assert (table["stored_train_loss"] == table["recreated_train_loss"]).all()
+    assert list(table.columns) == sweeps.RECREATED_COLUMNS
+    (bare / "checkpoints" / "A+narrow-shallow.pt").unlink()
+    real_load, real_prov = sweeps.load_results, sweeps.iter_provenance
+
+    def nudged(out):  # one training loss one ulp off: same accuracy, other weights
+        nets, geo, man = real_load(out)
+        loss = nets["train_loss"].to_numpy(copy=True)
+        loss[nets["seed"].to_numpy() == 1] = np.nextafter(loss[nets["seed"].to_numpy() == 1], np.inf)
+        return nets.assign(train_loss=loss), geo, man
+
+    monkeypatch.setattr(sweeps, "load_results", nudged)
+    here = cpu_identity()
+    with pytest.raises(RuntimeError, match=r"1 of 2 differ \(seed 1: training loss stored .*\); stored and "
+                                           r"re-trained on " + re.escape(f"{here['model']} (torch ")):
+        sweeps.recreate_checkpoints(bare, architectures=["narrow-shallow"], progress=False)
+    assert not (bare / "checkpoints" / "A+narrow-shallow.pt").exists()
+    # a NaN training loss (nothing recorded) is not compared: the accuracy still is
+    monkeypatch.setattr(sweeps, "load_results",
+                        lambda out: (lambda n, g, m: (n.assign(train_loss=np.nan), g, m))(*real_load(out)))
+    assert len(sweeps.recreate_checkpoints(bare, architectures=["narrow-shallow"], progress=False)) == 2
+    (bare / "checkpoints" / "A+narrow-shallow.pt").unlink()
+
+    def elsewhere(root, table):  # the chunks say another processor trained them
+        for name, prov in real_prov(root, table):
+            yield name, {**prov, "cpu": {"model": "Other CPU 9000", "vendor": "Other", "torch_capability": "AVX2"}}
+
+    monkeypatch.setattr(sweeps, "load_results", nudged)
+    monkeypatch.setattr(sweeps, "iter_provenance", elsewhere)
+    with pytest.raises(RuntimeError, match=r"trained on Other CPU 9000 \(torch AVX2\), re-trained on .*: CPU "
+                                           r"training is bit-reproducible only on the processor kind that ran it"):
+        sweeps.recreate_checkpoints(bare, architectures=["narrow-shallow"], progress=False)
+
+    def unrecorded(root, table):  # a store written before chunks named their processor
+        for name, prov in real_prov(root, table):
+            yield name, {k: v for k, v in prov.items() if k != "cpu"}
+
+    monkeypatch.setattr(sweeps, "iter_provenance", unrecorded)
+    with pytest.raises(RuntimeError, match=r"the store does not record the processor that trained them; this "
+                                           r"machine is .*bit-reproducible only on the processor kind"):
+        sweeps.recreate_checkpoints(bare, architectures=["narrow-shallow"], progress=False)
+    assert not (bare / "checkpoints" / "A+narrow-shallow.pt").exists()
