@@ -251,7 +251,8 @@ def _checkpoints(args: argparse.Namespace) -> int:
         print(f"checkpoints: every selected configuration of {args.results} already has its checkpoint")
         return 0
     for (p, a), grp in table.groupby(["problem", "architecture"], sort=True):
-        print(f"re-created {p}+{a}: {len(grp)} networks, every test accuracy and training loss equal to the "
+        kept = int(grp["kept"].astype(bool).sum())  # the others are named in a warning
+        print(f"re-created {p}+{a}: {kept} networks, every test accuracy and training loss equal to the "
               f"stored one ({grp['train_seconds'].sum():.1f} s of training)")
     return 0
 

@@ -17,6 +17,7 @@ stored one and this machine's.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -37,11 +38,12 @@ from ricci_lit.provenance import cpu_identity
 __all__ = ["RECREATED_COLUMNS", "training_batches", "CheckpointSettings", "checkpoint_unit", "checkpoint_plan",
            "recreate_checkpoints"]
 
-#: The columns of a checkpoint re-creation table: one row per re-created network, its stored and
-#: re-created test accuracy and training loss, the device it was stored from and the seconds
-#: re-training took.
+#: The columns of a checkpoint re-creation table: one row per re-trained network, its stored and
+#: re-created test accuracy and training loss, the device it was stored from, the seconds
+#: re-training took and whether it is in the checkpoint (``kept``: false for a network of the
+#: batch that was not asked for and did not come out as stored).
 RECREATED_COLUMNS = ["problem", "architecture", "seed", "stored_accuracy", "recreated_accuracy", "stored_train_loss",
-                     "recreated_train_loss", "stored_device", "train_seconds"]
+                     "recreated_train_loss", "stored_device", "train_seconds", "kept"]
 
 
 def training_batches(networks: pd.DataFrame) -> list[list[int]]:
@@ -88,10 +90,13 @@ def checkpoint_unit(s: CheckpointSettings, unit: Unit) -> UnitOutput:
 
     Payload: ``problem``, ``architecture``, ``batches`` (the sweep's), ``stored`` (seed →
     ``{"accuracy", "train_loss", "device", "cpu"}``; ``cpu`` is the chunk's processor record or
-    ``None``) and ``checkpoint`` (the existing one or ``None``; its seeds are kept, never
-    replaced). Raises ``RuntimeError`` when a re-trained network's test accuracy or training loss
-    differs from the stored one (a loss stored as NaN is not compared): the training loss, a
-    float64 mean over the training set, sees differences in the weights the accuracy rounds away.
+    ``None``), ``wanted`` (the seeds asked for; ``None``: all) and ``checkpoint`` (the existing
+    one or ``None``; its seeds are kept, never replaced). Raises ``RuntimeError`` when a wanted
+    network's re-trained test accuracy or training loss differs from the stored one (a loss stored
+    as NaN is not compared): the training loss, a float64 mean over the training set, sees
+    differences in the weights the accuracy rounds away. A network of the batch that was not asked
+    for and differs is left out of the checkpoint (``kept`` false in the table): the networks of a
+    batch are computed side by side, never from each other, so it says nothing about the others.
     """
     from ricci_lit.networks.mlp import MLPEnsemble, output_accuracy, representations
     from ricci_lit.networks.training import torch_threads
@@ -111,23 +116,34 @@ def checkpoint_unit(s: CheckpointSettings, unit: Unit) -> UnitOutput:
         seed_list += [batch[i] for i in keep]
         seconds += part_seconds
     ens = MLPEnsemble.concatenate(parts) if len(parts) > 1 else parts[0]
-    rows, bad = [], []
+    wanted = None if p.get("wanted") is None else {int(v) for v in p["wanted"]}
+    rows, bad, dropped = [], [], []
     for i, seed in enumerate(seed_list):  # evaluated exactly as the sweep evaluated it
         acc = output_accuracy(representations(ens.subset([i]), x_test)[0].output, y_test)
         st = p["stored"][seed]
         loss = float(meta[seed]["train_loss"])
         rows.append({"problem": problem, "architecture": arch, "seed": seed, "stored_accuracy": st["accuracy"],
                      "recreated_accuracy": acc, "stored_train_loss": st["train_loss"], "recreated_train_loss": loss,
-                     "stored_device": st["device"], "train_seconds": seconds / len(seed_list)})
+                     "stored_device": st["device"], "train_seconds": seconds / len(seed_list), "kept": True})
+        why = None
         if acc != st["accuracy"]:
-            bad.append(f"seed {seed}: test accuracy stored {st['accuracy']:.6f}, re-trained {acc:.6f}")
+            why = f"seed {seed}: test accuracy stored {st['accuracy']:.6f}, re-trained {acc:.6f}"
         elif math.isfinite(st["train_loss"]) and loss != st["train_loss"]:
-            bad.append(f"seed {seed}: training loss stored {st['train_loss']:.17g}, re-trained {loss:.17g}")
+            why = f"seed {seed}: training loss stored {st['train_loss']:.17g}, re-trained {loss:.17g}"
+        if why is not None and (wanted is None or seed in wanted):
+            bad.append(why)
+        elif why is not None:
+            dropped.append(i)
+            rows[-1]["kept"] = False
     if bad:
         raise RuntimeError(f"re-training {problem} {arch} did not reproduce the stored networks, so no "
                            f"checkpoint was written: {len(bad)} of {len(seed_list)} differ ({'; '.join(bad[:3])}"
                            + (f" and {len(bad) - 3} more" if len(bad) > 3 else "") + "); "
                            + _where_trained([p["stored"][v] for v in seed_list], s.device))
+    if dropped:  # not asked for and not the stored network: never checkpointed
+        good = [i for i in range(len(seed_list)) if i not in set(dropped)]
+        ens = ens.subset(good)
+        meta = {seed_list[i]: meta[seed_list[i]] for i in good}
     if ckpt is not None:  # a checkpoint with fewer seeds: extend it, as a resumed sweep would
         ens = MLPEnsemble.concatenate([MLPEnsemble.from_state(ckpt["ensemble"]), ens])
         meta = {**ckpt["meta"], **meta}
@@ -220,6 +236,7 @@ def checkpoint_plan(out: str | Path, *, problems: Sequence[str] | None = None,
                       for r in mine.itertuples(index=False)}
             units.append(Unit(key=f"{problem}+{arch}", payload={
                 "problem": problem, "architecture": arch, "batches": batches, "stored": stored,
+                "wanted": None if seeds is None else sorted(missing),
                 "checkpoint": ckpt}))
     settings = CheckpointSettings(profile=profile, device=str(resolve_device(device)), data_dir=data_dir,
                                   cpu_threads=cpu_threads, progress=progress)
@@ -248,15 +265,22 @@ def recreate_checkpoints(
     sweep trained them in (:func:`training_batches`; a whole batch is re-trained even when only
     some of its seeds are wanted, since that is what makes the weights identical), evaluates
     every network on the test set and compares its test accuracy and training loss with the stored
-    ones. Only when every one of a configuration agrees exactly is its checkpoint written, so a later
-    ``ricci-lit coefficients`` (which re-checks them) analyses the networks the results describe.
-    On a processor of another kind than the one that trained them they do not agree (module
-    docstring), and the refusal names both processors.
+    ones. Only when every wanted network of a configuration agrees exactly is its checkpoint
+    written, so a later ``ricci-lit coefficients`` (which re-checks them) analyses the networks the
+    results describe. A network re-trained only because it shares a batch with a wanted one, and
+    that does not agree, is left out of the checkpoint with a warning naming it. On a processor
+    of another kind than the one that trained them they do not agree (module docstring), and the
+    refusal names both processors.
 
     Returns
     -------
     pandas.DataFrame
         One row per re-trained network, columns :data:`RECREATED_COLUMNS`.
+
+    Warns
+    -----
+    UserWarning
+        When networks that were not asked for were left out of a checkpoint (``kept`` false).
 
     ``executor`` (where the units run, serial by default) or ``client`` (a ``distributed.Client``:
     on its cluster, :mod:`ricci_lit.experiments.executors`) choose where the configurations are
@@ -273,4 +297,10 @@ def recreate_checkpoints(
                            data_dir=data_dir, progress=progress, cpu_threads=cpu_threads)
     summary = run_plan(plan, executor=executor, progress=progress, client=client)
     tables = [summary.outputs[u.key] for u in plan.units if u.key in summary.outputs]
-    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=RECREATED_COLUMNS)
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=RECREATED_COLUMNS)
+    left = table[~table["kept"].astype(bool)]
+    for (problem, arch), grp in left.groupby(["problem", "architecture"], sort=True):
+        warnings.warn(f"{problem}+{arch}: seed(s) {grp['seed'].astype(int).tolist()} of the re-trained batch did "
+                      "not come out as stored and are not in the checkpoint (they were not asked for)",
+                      stacklevel=2)
+    return table

@@ -215,3 +215,41 @@ def test_recreation_checks_the_training_loss_and_names_the_processors(source, tm
                                            r"machine is .*bit-reproducible only on the processor kind"):
         sweeps.recreate_checkpoints(bare, architectures=["narrow-shallow"], progress=False)
     assert not (bare / "checkpoints" / "A+narrow-shallow.pt").exists()
+
+
+def test_a_network_not_asked_for_that_differs_is_left_out_not_fatal(source, tmp_path, monkeypatch, capsys):
+    """--seeds 1 re-trains seed 0's whole batch; seed 1 differing (as if trained elsewhere) then only
+    keeps it out of the checkpoint, with a warning; asking for it afterwards is refused."""
+    import ricci_lit.experiments.checkpoints as sweeps
+
+    bare = tmp_path / "bare"
+    shutil.copytree(source, bare)
+    for p in (bare / "checkpoints").iterdir():
+        p.unlink()
+    real = sweeps.load_results
+
+    def seed1_elsewhere(out):
+        nets, geo, man = real(out)
+        return nets.assign(test_accuracy=nets["test_accuracy"] - 0.01 * (nets["seed"] == 1)), geo, man
+
+    monkeypatch.setattr(sweeps, "load_results", seed1_elsewhere)
+    with pytest.warns(UserWarning, match=r"A\+narrow-deep: seed\(s\) \[1\] of the re-trained batch did not come "
+                                         r"out as stored and are not in the checkpoint"):
+        table = sweeps.recreate_checkpoints(bare, architectures=["narrow-deep"], seeds=1, progress=False)
+    assert table["seed"].tolist() == [0, 1] and table["kept"].tolist() == [True, False]
+    state = _state(bare, "A+narrow-deep")
+    assert state["ensemble"]["seeds"] == [0] and set(state["meta"]) == {0}
+    old = _state(source, "A+narrow-deep")
+    for a, b in zip(old["ensemble"]["weights"] + old["ensemble"]["biases"],
+                    state["ensemble"]["weights"] + state["ensemble"]["biases"]):
+        assert np.array_equal(a.numpy()[:1], b.numpy())        # seed 0 bit for bit
+    with pytest.raises(RuntimeError, match=r"1 of 1 differ \(seed 1: test accuracy stored"):
+        sweeps.recreate_checkpoints(bare, architectures=["narrow-deep"], seeds=2, progress=False)
+    assert _state(bare, "A+narrow-deep")["ensemble"]["seeds"] == [0]   # kept as it was
+    # the CLI counts the kept networks; the warning names the one left out (pytest captures it in-process)
+    (bare / "checkpoints" / "A+narrow-deep.pt").unlink()
+    with pytest.warns(UserWarning, match=r"seed\(s\) \[1\] of the re-trained batch"):
+        assert main(["checkpoints", "--results", str(bare), "--architectures", "narrow-deep", "--seeds", "1",
+                     "--no-progress"]) == 0
+    assert "re-created A+narrow-deep: 1 networks, every test accuracy and training loss equal" in \
+        capsys.readouterr().out
