@@ -60,7 +60,7 @@ def cpu_identity() -> dict[str, str]:
     Returns
     -------
     dict
-        ``model`` (``/proc/cpuinfo``'s model name, else :func:`platform.processor`), ``vendor``
+        ``model`` (``/proc/cpuinfo``'s model name, else ``platform.processor()``), ``vendor``
         (its vendor id, ``"unknown"`` where the system does not say) and ``torch_capability``
         (the instruction set torch's CPU kernels use, e.g. ``"AVX512"``).
     """
