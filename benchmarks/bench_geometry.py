@@ -1090,6 +1090,7 @@ def save_for_book(folder: Path, grid, results, rl, ratio_a, base_b, mem_rows, n,
 
     import ricci_lit
 
+    prov = ricci_lit.provenance(cpu_count=os.cpu_count())  # before writing: a rewritten tracked CSV reads as -dirty
     folder.mkdir(parents=True, exist_ok=True)
     rows = []
     for c in grid:
@@ -1119,7 +1120,7 @@ def save_for_book(folder: Path, grid, results, rl, ratio_a, base_b, mem_rows, n,
         + " ".join(a for a in (sys.argv[1:] if args is not None else [])),
     }
     with open(folder / "bench_geometry.json", "w") as fh:
-        json.dump({"headline": headline, "provenance": ricci_lit.provenance(cpu_count=os.cpu_count())},
+        json.dump({"headline": headline, "provenance": prov},
                   fh, indent=2, default=float)
     print(f"wrote {folder / 'bench_geometry.csv'} and {folder / 'bench_geometry.json'}")
 
