@@ -44,7 +44,6 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=1)
 def cpu_identity() -> dict[str, str]:
     """The processor of this machine, as far as it decides CPU floating-point results.
 
@@ -62,8 +61,14 @@ def cpu_identity() -> dict[str, str]:
     dict
         ``model`` (``/proc/cpuinfo``'s model name, else ``platform.processor()``), ``vendor``
         (its vendor id, ``"unknown"`` where the system does not say) and ``torch_capability``
-        (the instruction set torch's CPU kernels use, e.g. ``"AVX512"``).
+        (the instruction set torch's CPU kernels use, e.g. ``"AVX512"``). A new dict each call;
+        the machine is read once per process.
     """
+    return dict(_cpu_identity())
+
+
+@functools.lru_cache(maxsize=1)
+def _cpu_identity() -> dict[str, str]:
     model = vendor = ""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
@@ -96,7 +101,7 @@ def provenance(**extra: object) -> dict[str, object]:
         "git_sha": git_sha(),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "cpu": dict(cpu_identity()),
+        "cpu": cpu_identity(),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "packages": package_versions(),
     }

@@ -117,7 +117,7 @@ def checkpoint_unit(s: CheckpointSettings, unit: Unit) -> UnitOutput:
         seconds += part_seconds
     ens = MLPEnsemble.concatenate(parts) if len(parts) > 1 else parts[0]
     wanted = None if p.get("wanted") is None else {int(v) for v in p["wanted"]}
-    rows, bad, dropped = [], [], []
+    rows, bad = [], []
     for i, seed in enumerate(seed_list):  # evaluated exactly as the sweep evaluated it
         acc = output_accuracy(representations(ens.subset([i]), x_test)[0].output, y_test)
         st = p["stored"][seed]
@@ -132,16 +132,15 @@ def checkpoint_unit(s: CheckpointSettings, unit: Unit) -> UnitOutput:
             why = f"seed {seed}: training loss stored {st['train_loss']:.17g}, re-trained {loss:.17g}"
         if why is not None and (wanted is None or seed in wanted):
             bad.append(why)
-        elif why is not None:
-            dropped.append(i)
+        elif why is not None:  # not asked for and not the stored network: never checkpointed
             rows[-1]["kept"] = False
     if bad:
         raise RuntimeError(f"re-training {problem} {arch} did not reproduce the stored networks, so no "
                            f"checkpoint was written: {len(bad)} of {len(seed_list)} differ ({'; '.join(bad[:3])}"
                            + (f" and {len(bad) - 3} more" if len(bad) > 3 else "") + "); "
                            + _where_trained([p["stored"][v] for v in seed_list], s.device))
-    if dropped:  # not asked for and not the stored network: never checkpointed
-        good = [i for i in range(len(seed_list)) if i not in set(dropped)]
+    good = [i for i, row in enumerate(rows) if row["kept"]]
+    if len(good) < len(rows):
         ens = ens.subset(good)
         meta = {seed_list[i]: meta[seed_list[i]] for i in good}
     if ckpt is not None:  # a checkpoint with fewer seeds: extend it, as a resumed sweep would
